@@ -1,0 +1,137 @@
+"""``python -m adjit.bench``: run the benchmarks and write the report."""
+import argparse
+import dataclasses
+import os
+import shlex
+import sys
+
+from . import plot as plotting
+from .compare import DEFAULT_RTOL
+from .engines import ENGINE_NAMES, make_engines
+from .problems import PROBLEMS
+from .progress import progress
+from .report import render
+from .runner import RunSettings, run_all
+from .timing import FULL, QUICK
+
+DEFAULT_OUT = os.path.join("docs", "benchmarks-results.md")
+
+
+def _names(text, known, what):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {what} {', '.join(unknown)}; choose from {', '.join(known)}")
+    return names
+
+
+def _sizes(text):
+    try:
+        sizes = [int(float(s)) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes must be numbers like 1000,1e5: {text!r}") from None
+    if not sizes or min(sizes) < 2:
+        raise argparse.ArgumentTypeError("sizes must be integers >= 2")
+    return sizes
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m adjit.bench",
+        description="Time adjit's gradients against a hand-written Numba adjoint, adjit.tape, "
+                    "PyTorch, JAX and HIPS autograd on the same problems.")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and few repeats (about a minute)")
+    parser.add_argument("--problems", type=lambda t: _names(t, tuple(PROBLEMS), "problem"),
+                        help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
+    parser.add_argument("--engines", type=lambda t: _names(t, ENGINE_NAMES, "engine"),
+                        help=f"comma-separated subset of: {', '.join(ENGINE_NAMES)}")
+    parser.add_argument("--sizes", type=_sizes,
+                        help="comma-separated problem sizes (e.g. 1e3,1e4), used for every problem; "
+                             "default: each problem's own size")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"Markdown report path (default {DEFAULT_OUT})")
+    parser.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                        help="also draw time against size (log-log) to PNG (default: benchmarks.png "
+                             "next to --out); without --sizes, runs each problem's size sweep")
+    parser.add_argument("--rtol", type=float, default=DEFAULT_RTOL,
+                        help=f"relative error above which a result is a MISMATCH (default {DEFAULT_RTOL:g})")
+    parser.add_argument("--seed", type=int, default=0, help="input seed (default 0)")
+    parser.add_argument("--no-gc", action="store_true",
+                        help="time with the garbage collector disabled, as timeit does "
+                             "(flatters engines that allocate Python objects per operation)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--list", action="store_true", help="list problems and engines, then exit")
+    return parser
+
+
+def _sizes_of(args):
+    def sizes_of(problem):
+        if args.sizes:
+            return args.sizes
+        if args.plot is not None:
+            if args.quick:
+                return [problem.quick_size // 10, problem.quick_size]
+            return list(problem.sweep)
+        return [problem.quick_size if args.quick else problem.default_size]
+    return sizes_of
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.list:
+        for p in PROBLEMS.values():
+            print(f"{p.name:14s} {p.title} ({p.size_name} = {p.default_size:,})")
+        print("engines:", ", ".join(ENGINE_NAMES))
+        return 0
+
+    problems = [PROBLEMS[n] for n in (args.problems or PROBLEMS)]
+    engines = make_engines(args.engines)
+    timing = dataclasses.replace(QUICK if args.quick else FULL, disable_gc=args.no_gc)
+    settings = RunSettings(timing=timing, rtol=args.rtol, seed=args.seed, quick=args.quick)
+    sizes_of = _sizes_of(args)
+
+    out_dir = os.path.dirname(args.out) or "."
+    os.makedirs(out_dir, exist_ok=True)
+    plot_path = _plot_path(args, out_dir)
+
+    total = sum(len(sizes_of(p)) for p in problems) * len(engines)
+    bar = progress(total, enabled=not args.no_progress)
+    try:
+        results = run_all(problems, engines, sizes_of, settings, bar)
+    finally:
+        bar.close()
+
+    plot_link = None
+    if plot_path:
+        try:
+            plotting.plot(problems, results, plot_path, [e.name for e in engines])
+            plot_link = os.path.relpath(plot_path, out_dir)
+        except Exception as exc:   # noqa: BLE001 - the tables are worth keeping without it
+            print(f"note: the plot failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+            plot_path = None
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python -m adjit.bench", *(shlex.quote(a) for a in given)])
+    report = render(problems, results, [e.name for e in engines], settings, command, args.quick, plot_link)
+    print(report)
+    with open(args.out, "w") as f:
+        f.write(report + "\n")
+    print(f"\nwritten: {args.out}" + (f" and {plot_path}" if plot_path else ""), file=sys.stderr)
+    _warn_about_mismatches(results)
+    return 0
+
+
+def _plot_path(args, out_dir):
+    if args.plot is None:
+        return None
+    if not plotting.matplotlib_available():
+        print("note: matplotlib is not installed; no plot", file=sys.stderr)
+        return None
+    return args.plot or os.path.join(out_dir, "benchmarks.png")
+
+
+def _warn_about_mismatches(results):
+    mismatches = [(problem, m.engine) for problem, per_size in results.items()
+                  for _, rows in per_size for m in rows if m.status == "mismatch"]
+    if mismatches:
+        print("\n!!! MISMATCHES against the hand-written adjoint: " +
+              ", ".join(f"{engine} on {problem}" for problem, engine in mismatches), file=sys.stderr)

@@ -1,0 +1,41 @@
+"""What a benchmark problem is: a user function, its inputs, and its hand-written adjoint."""
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem.
+
+    ``function`` is written the way a user of adjit would write it (scalar loops over
+    ``math`` calls and array elements).  ``hand`` is its adjoint written by hand in Numba:
+    ``hand(*args) -> (value, grads)`` with one gradient per entry of ``argnums``.  It is
+    the speed limit adjit is measured against and the reference every engine is checked
+    against.
+    """
+
+    name: str
+    title: str
+    summary: str
+    function: Callable
+    make_args: Callable          # (size, rng) -> tuple of arguments for `function`
+    argnums: tuple
+    hand: Callable
+    size_name: str               # what the size parameter counts, e.g. "n" or "steps"
+    default_size: int            # size of a full run
+    quick_size: int              # size of a --quick run
+    slow_size: int               # largest size slow engines run at in a full run
+    sweep: tuple                 # sizes of a --plot run when --sizes is not given
+    test_size: int               # size used by the unit tests (finite differences)
+    notes: tuple = field(default=())
+
+    def args(self, size, seed=0):
+        """The inputs at `size`; the same (size, seed) always gives the same inputs."""
+        rng = np.random.default_rng([seed, size])
+        return self.make_args(size, rng)
+
+    def quick_slow_size(self):
+        """Largest size slow engines run at in a --quick run."""
+        return max(1, self.slow_size // 10)

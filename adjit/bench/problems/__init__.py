@@ -1,0 +1,12 @@
+"""The registry of benchmark problems, in the order they are reported."""
+from . import gmm, logistic, logsumexp, ode, pendulum, rosenbrock
+
+PROBLEMS = {p.name: p for p in (
+    rosenbrock.PROBLEM,
+    logistic.PROBLEM,
+    pendulum.PROBLEM,
+    ode.PROBLEM,
+    ode.GRADBENCH_PROBLEM,
+    logsumexp.PROBLEM,
+    gmm.PROBLEM,
+)}

@@ -1,0 +1,138 @@
+"""Log-likelihood of a Gaussian mixture with diagonal covariances, written with loops.
+
+    log L = sum_i log sum_k  w_k N(x_i; mu_k, diag(sigma_k^2)),
+    w = softmax(alphas),   sigma_k = exp(log_sigmas_k)
+
+x is (N, D) data (not differentiated); alphas (K,) are unnormalised log weights; means
+and log_sigmas are (K, D).  Both log-sums use the max trick.  This is simpler than
+gradbench's `gmm` (full covariances with a Wishart prior): diagonal covariances keep the
+loops short while still exercising 2-D indexing, a local array overwritten per data point
+and two nested reductions.  Size = N with K = 5 components in D = 4 dimensions.
+
+The user function computes exp(-log_sigma) inside the innermost loop, N times per entry,
+as a straightforward loop does; the hand-written adjoint hoists it out of the data loop,
+which is why it can run faster than the compiled primal.
+"""
+import math
+
+import numba
+import numpy as np
+
+from ..problem import Problem
+
+GMM_COMPONENTS = 5
+GMM_DIMENSIONS = 4
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def gmm_log_likelihood(x, alphas, means, log_sigmas):
+    n = x.shape[0]
+    dims = x.shape[1]
+    kk = alphas.shape[0]
+    a_max = alphas[0]
+    for k in range(1, kk):
+        if alphas[k] > a_max:
+            a_max = alphas[k]
+    a_sum = 0.0
+    for k in range(kk):
+        a_sum += math.exp(alphas[k] - a_max)
+    log_norm = a_max + math.log(a_sum)
+    lp = np.zeros(kk)
+    total = 0.0
+    for i in range(n):
+        for k in range(kk):
+            acc = alphas[k] - log_norm
+            for j in range(dims):
+                z = (x[i, j] - means[k, j]) * math.exp(-log_sigmas[k, j])
+                acc -= log_sigmas[k, j] + 0.5 * z * z + HALF_LOG_2PI
+            lp[k] = acc
+        m = lp[0]
+        for k in range(1, kk):
+            if lp[k] > m:
+                m = lp[k]
+        s = 0.0
+        for k in range(kk):
+            s += math.exp(lp[k] - m)
+        total += m + math.log(s)
+    return total
+
+
+def make_args(n, rng):
+    k, d = GMM_COMPONENTS, GMM_DIMENSIONS
+    means = rng.standard_normal((k, d)) * 2.0
+    labels = rng.integers(0, k, n)
+    x = means[labels] + rng.standard_normal((n, d))
+    alphas = rng.standard_normal(k)
+    return (x, alphas, means + 0.3 * rng.standard_normal((k, d)), 0.2 * rng.standard_normal((k, d)))
+
+
+@numba.njit(cache=True)
+def gmm_log_likelihood_adjoint(x, alphas, means, log_sigmas):
+    n, dims = x.shape
+    kk = alphas.shape[0]
+    a_max = alphas.max()
+    a_sum = 0.0
+    for k in range(kk):
+        a_sum += math.exp(alphas[k] - a_max)
+    log_norm = a_max + math.log(a_sum)
+    # exp(-log_sigma) does not depend on the data point: computed once, not N times
+    inv_sigma = np.exp(-log_sigmas)
+    d_alphas = np.zeros(kk)
+    d_means = np.zeros((kk, dims))
+    d_log_sigmas = np.zeros((kk, dims))
+    d_log_norm = 0.0
+    lp = np.empty(kk)
+    total = 0.0
+    for i in range(n):
+        # forward for data point i
+        for k in range(kk):
+            acc = alphas[k] - log_norm
+            for j in range(dims):
+                z = (x[i, j] - means[k, j]) * inv_sigma[k, j]
+                acc -= log_sigmas[k, j] + 0.5 * z * z + HALF_LOG_2PI
+            lp[k] = acc
+        m = lp[0]
+        for k in range(1, kk):
+            if lp[k] > m:
+                m = lp[k]
+        s = 0.0
+        for k in range(kk):
+            lp[k] = math.exp(lp[k] - m)   # lp now holds the unnormalised responsibilities
+            s += lp[k]
+        total += m + math.log(s)
+        # reverse for data point i, right away: its intermediates are dead afterwards,
+        # so nothing is taped across data points.  The max m drops out (its adjoint is
+        # 1 - sum of responsibilities, zero up to rounding).
+        for k in range(kk):
+            w = lp[k] / s
+            d_alphas[k] += w
+            d_log_norm -= w
+            for j in range(dims):
+                z = (x[i, j] - means[k, j]) * inv_sigma[k, j]
+                d_means[k, j] += w * z * inv_sigma[k, j]
+                d_log_sigmas[k, j] += w * (z * z - 1.0)
+    # log_norm = logsumexp(alphas): its adjoint goes to alphas through the softmax
+    for k in range(kk):
+        d_alphas[k] += d_log_norm * math.exp(alphas[k] - a_max) / a_sum
+    return total, (d_alphas, d_means, d_log_sigmas)
+
+
+PROBLEM = Problem(
+    name="gmm",
+    title="Gaussian mixture log-likelihood, diagonal covariances, loops",
+    summary=f"sum over N points of log sum_k w_k N(x_i; mu_k, diag sigma_k^2), "
+            f"K = {GMM_COMPONENTS}, D = {GMM_DIMENSIONS}, w = softmax(alphas), "
+            "sigma = exp(log_sigmas); gradient with respect to alphas, means and log_sigmas. "
+            "The hand-written adjoint computes exp(-log_sigmas) once, the user function N times, "
+            "so the adjoint can beat the primal.",
+    function=gmm_log_likelihood,
+    make_args=make_args,
+    argnums=(1, 2, 3),
+    hand=gmm_log_likelihood_adjoint,
+    size_name="N",
+    default_size=100_000,
+    quick_size=10_000,
+    slow_size=500,
+    sweep=(1_000, 10_000, 100_000, 1_000_000),
+    test_size=7,
+)

@@ -1,0 +1,234 @@
+"""An ODE solved with s steps of classical Runge-Kutta (RK4), after gradbench's `ode` eval.
+
+gradbench (evals/ode/README.md, adapted from cmpad's `an_ode`) states the system as
+
+    y_0'(t) = x_0
+    y_i'(t) = sum_{j=1..i} x_j * y_{i-1}(t)      for i > 0,      y(0) = 0,
+
+solved over t in [0, 2] (h = 2 / s), with the gradient of the last output y_{n-1}(2)
+with respect to all n inputs x ~ U(0, 1).  We implement that formula (gradbench's C++
+reference, cpp/gradbench/evals/ode.hpp, uses x_i * y_{i-1} instead of the sum; the work
+is the same).  The prefix sums c_i = x_1 + ... + x_i do not change during the solve; the
+user function computes them once, as anyone writing the loop by hand would.
+
+Two problems share the function:
+
+* ``ode``: n = 32 unknowns, and the size is the number of steps s.  This is the eval's
+  stated challenge, a long sequential loop whose reverse needs a tape, with a nonzero
+  answer that the engines can be checked on.
+* ``ode-gradbench``: gradbench's own shape, s = 10 and the size is n (gradbench runs
+  n in {1e3, 1e4, 1e5}, s in {1, 10, 100}).  Since y_i' depends only on y_{i-1}, one RK4
+  step carries information four indices along the chain: for n > 4 s + 1 the last
+  output is exactly zero, and so is its gradient, in gradbench as here.  Every engine
+  still does all the arithmetic, so the timing is meaningful, but the cross-check only
+  confirms the zeros.  (Raising s with n does not rescue it: the RK4 solution at the
+  far end of the chain then underflows.)
+"""
+import numba
+import numpy as np
+
+from ..problem import Problem
+
+ODE_UNKNOWNS = 32          # n for the `ode` problem
+GRADBENCH_STEPS = 10       # s for the `ode-gradbench` problem
+
+
+def ode_last_output(x, s):
+    n = x.shape[0]
+    h = 2.0 / s
+    c = np.zeros(n)
+    acc = 0.0
+    for i in range(1, n):
+        acc += x[i]
+        c[i] = acc
+    y = np.zeros(n)
+    u = np.zeros(n)
+    k1 = np.zeros(n)
+    k2 = np.zeros(n)
+    k3 = np.zeros(n)
+    k4 = np.zeros(n)
+    for step in range(s):
+        k1[0] = x[0]
+        for i in range(1, n):
+            k1[i] = c[i] * y[i - 1]
+        for i in range(n):
+            u[i] = y[i] + 0.5 * h * k1[i]
+        k2[0] = x[0]
+        for i in range(1, n):
+            k2[i] = c[i] * u[i - 1]
+        for i in range(n):
+            u[i] = y[i] + 0.5 * h * k2[i]
+        k3[0] = x[0]
+        for i in range(1, n):
+            k3[i] = c[i] * u[i - 1]
+        for i in range(n):
+            u[i] = y[i] + h * k3[i]
+        k4[0] = x[0]
+        for i in range(1, n):
+            k4[i] = c[i] * u[i - 1]
+        for i in range(n):
+            y[i] = y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+    return y[n - 1]
+
+
+def make_args_steps(s, rng):
+    """`ode`: the size is the number of steps."""
+    return (rng.random(ODE_UNKNOWNS), s)
+
+
+def make_args_unknowns(n, rng):
+    """`ode-gradbench`: the size is the number of unknowns."""
+    return (rng.random(n), GRADBENCH_STEPS)
+
+
+@numba.njit(cache=True)
+def _rhs(x0, c, y, out):
+    """out = f(y): out_0 = x_0, out_i = c_i y_{i-1}."""
+    out[0] = x0
+    for i in range(1, y.shape[0]):
+        out[i] = c[i] * y[i - 1]
+
+
+@numba.njit(cache=True)
+def _rhs_adjoint(c, y, d_out, d_c, d_y):
+    """Reverse of out = f(y): accumulate into d_c and d_y; returns d_x0."""
+    for i in range(1, y.shape[0]):
+        d_c[i] += d_out[i] * y[i - 1]
+        d_y[i - 1] += d_out[i] * c[i]
+    return d_out[0]
+
+
+@numba.njit(cache=True)
+def ode_last_output_adjoint(x, s):
+    n = x.shape[0]
+    h = 2.0 / s
+    c = np.zeros(n)
+    acc = 0.0
+    for i in range(1, n):
+        acc += x[i]
+        c[i] = acc
+    # forward sweep: only y at the start of each step is taped (s * n floats); the
+    # stages are recomputed from it in the reverse sweep, which costs one more
+    # evaluation of the step but saves taping four more vectors per step
+    ys = np.empty((s, n))
+    y = np.zeros(n)
+    u = np.empty(n)
+    k1 = np.empty(n)
+    k2 = np.empty(n)
+    k3 = np.empty(n)
+    k4 = np.empty(n)
+    for step in range(s):
+        ys[step] = y
+        _rhs(x[0], c, y, k1)
+        for i in range(n):
+            u[i] = y[i] + 0.5 * h * k1[i]
+        _rhs(x[0], c, u, k2)
+        for i in range(n):
+            u[i] = y[i] + 0.5 * h * k2[i]
+        _rhs(x[0], c, u, k3)
+        for i in range(n):
+            u[i] = y[i] + h * k3[i]
+        _rhs(x[0], c, u, k4)
+        for i in range(n):
+            y[i] = y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+    value = y[n - 1]
+
+    # reverse sweep
+    d_y = np.zeros(n)
+    d_y[n - 1] = 1.0
+    d_c = np.zeros(n)
+    d_x0 = 0.0
+    u2 = np.empty(n)
+    u3 = np.empty(n)
+    u4 = np.empty(n)
+    d_k1 = np.empty(n)
+    d_k2 = np.empty(n)
+    d_k3 = np.empty(n)
+    d_k4 = np.empty(n)
+    d_u = np.empty(n)
+    for step in range(s - 1, -1, -1):
+        y0 = ys[step]
+        # recompute the stage inputs of this step
+        _rhs(x[0], c, y0, k1)
+        for i in range(n):
+            u2[i] = y0[i] + 0.5 * h * k1[i]
+        _rhs(x[0], c, u2, k2)
+        for i in range(n):
+            u3[i] = y0[i] + 0.5 * h * k2[i]
+        _rhs(x[0], c, u3, k3)
+        for i in range(n):
+            u4[i] = y0[i] + h * k3[i]
+        # y_next = y0 + h/6 (k1 + 2 k2 + 2 k3 + k4); d_y carries over to y0 unchanged
+        w = h / 6.0
+        for i in range(n):
+            d_k1[i] = w * d_y[i]
+            d_k2[i] = 2.0 * w * d_y[i]
+            d_k3[i] = 2.0 * w * d_y[i]
+            d_k4[i] = w * d_y[i]
+            d_u[i] = 0.0
+        # k4 = f(u4), u4 = y0 + h k3
+        d_x0 += _rhs_adjoint(c, u4, d_k4, d_c, d_u)
+        for i in range(n):
+            d_y[i] += d_u[i]
+            d_k3[i] += h * d_u[i]
+            d_u[i] = 0.0
+        # k3 = f(u3), u3 = y0 + h/2 k2
+        d_x0 += _rhs_adjoint(c, u3, d_k3, d_c, d_u)
+        for i in range(n):
+            d_y[i] += d_u[i]
+            d_k2[i] += 0.5 * h * d_u[i]
+            d_u[i] = 0.0
+        # k2 = f(u2), u2 = y0 + h/2 k1
+        d_x0 += _rhs_adjoint(c, u2, d_k2, d_c, d_u)
+        for i in range(n):
+            d_y[i] += d_u[i]
+            d_k1[i] += 0.5 * h * d_u[i]
+        # k1 = f(y0)
+        d_x0 += _rhs_adjoint(c, y0, d_k1, d_c, d_y)
+    # c_i = x_1 + ... + x_i, so d_x_j = sum_{i >= j} d_c_i: a suffix sum
+    d_x = np.empty(n)
+    acc = 0.0
+    for j in range(n - 1, 0, -1):
+        acc += d_c[j]
+        d_x[j] = acc
+    d_x[0] = d_x0
+    return value, (d_x,)
+
+
+PROBLEM = Problem(
+    name="ode",
+    title="ODE, RK4, long integration",
+    summary=f"gradbench's `ode` system, y_0' = x_0, y_i' = (x_1 + ... + x_i) y_(i-1), y(0) = 0, "
+            f"with n = {ODE_UNKNOWNS} unknowns x ~ U(0, 1) and s RK4 steps over t in [0, 2]; "
+            "gradient of y_(n-1)(2) with respect to x.  The size is s: a long sequential loop "
+            "whose reverse needs a tape.",
+    function=ode_last_output,
+    make_args=make_args_steps,
+    argnums=(0,),
+    hand=ode_last_output_adjoint,
+    size_name="s",
+    default_size=20_000,
+    quick_size=2_000,
+    slow_size=200,
+    sweep=(200, 2_000, 20_000, 200_000),
+    test_size=10,
+)
+
+GRADBENCH_PROBLEM = Problem(
+    name="ode-gradbench",
+    title="ODE, RK4, gradbench's shape",
+    summary=f"the same function with gradbench's shape: s = {GRADBENCH_STEPS} RK4 steps, the size is n.  "
+            f"For n > {4 * GRADBENCH_STEPS + 1} the last output and its gradient are exactly zero (one "
+            "RK4 step moves information four indices along the chain), in gradbench as here: the "
+            "timing is meaningful, the cross-check only confirms the zeros.",
+    function=ode_last_output,
+    make_args=make_args_unknowns,
+    argnums=(0,),
+    hand=ode_last_output_adjoint,
+    size_name="n",
+    default_size=100_000,
+    quick_size=10_000,
+    slow_size=500,
+    sweep=(1_000, 10_000, 100_000, 1_000_000),
+    test_size=6,
+)

@@ -1,0 +1,211 @@
+"""Calls the frontend understands: builtins, math, numpy on scalars, array creation,
+array methods, and module-level helper functions (inlined).
+
+Each supported callable maps to a primitive of the table (or a short lowering); the
+maps below are the whole list, so what is supported can be read off this file.
+"""
+import ast
+import builtins
+import math
+
+import numpy as np
+
+from ..errors import AdjitTypeError, UnsupportedSyntaxError
+from ..ir.core import Value
+from ..ir.types import BOOL, F64, I64, is_array
+
+# math.* and np.* functions of scalars -> primitive name
+SCALAR_FUNCTIONS = {}
+for _name in ("sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp expm1 log1p log2 log10 "
+              "sqrt erf erfc fabs floor ceil atan2 hypot copysign degrees radians isnan isinf isfinite").split():
+    SCALAR_FUNCTIONS[getattr(math, _name)] = _name
+_NP_NAMES = {"sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+             "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "arcsinh": "asinh", "arccosh": "acosh",
+             "arctanh": "atanh", "exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "log2": "log2",
+             "log10": "log10", "sqrt": "sqrt", "fabs": "fabs", "abs": "abs", "absolute": "abs",
+             "floor": "ffloor", "ceil": "fceil", "arctan2": "atan2", "hypot": "hypot", "copysign": "copysign",
+             "degrees": "degrees", "radians": "radians", "square": "square", "sign": "sign",
+             "maximum": "max", "minimum": "min", "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite"}
+for _np_name, _prim in _NP_NAMES.items():
+    SCALAR_FUNCTIONS[getattr(np, _np_name)] = _prim
+SCALAR_FUNCTIONS[math.log] = "log"
+
+_ALLOC = {np.zeros: "zeros", np.ones: "ones", np.empty: "empty", np.full: "full"}
+_ALLOC_LIKE = {np.zeros_like: "zeros_like", np.ones_like: "ones_like", np.empty_like: "empty_like"}
+_DTYPES = {float: F64, np.float64: F64, int: I64, np.int64: I64, bool: BOOL, np.bool_: BOOL}
+
+
+def call(tr, target, path, node):
+    """Translate a call of the Python object `target` (named `path` in the source)."""
+    if hasattr(target, "py_func") and callable(getattr(target, "py_func")):
+        target = target.py_func  # an adjit- or numba-decorated helper: inline its Python source
+    handler = _BUILTINS.get(target)
+    if handler is not None:
+        return handler(tr, node)
+    if target in SCALAR_FUNCTIONS:
+        _no_keywords(tr, node, path)
+        return _scalar_function(tr, SCALAR_FUNCTIONS[target], path, node)
+    if target is math.pow or target is np.power:
+        _no_keywords(tr, node, path)
+        x, y = _args(tr, node, 2, path)
+        return tr.b.emit("pow", [tr.b.cast(x, F64), tr.b.cast(y, F64)])
+    if target in (np.float64, np.int64):
+        (x,) = _args(tr, node, 1, path)
+        return tr.b.cast(x, F64 if target is np.float64 else I64)
+    if target in _ALLOC:
+        return _allocate(tr, _ALLOC[target], node, path)
+    if target in _ALLOC_LIKE:
+        (a,) = _args(tr, node, 1, path, keywords=("dtype",))
+        _need_array(tr, a, node, path)
+        dtype = _dtype(tr, node, a.type.dtype)
+        return tr.b.emit(_ALLOC_LIKE[target], [a], {"dtype": dtype})
+    if target is np.copy:
+        (a,) = _args(tr, node, 1, path)
+        _need_array(tr, a, node, path)
+        return tr.b.emit("copy", [a])
+    import types
+    if isinstance(target, types.FunctionType):
+        args = [tr.expr(a) for a in node.args]
+        if node.keywords:
+            raise tr.error(UnsupportedSyntaxError, node, f"keyword arguments in a call to {path}() are not supported",
+                           hint="pass the arguments by position")
+        return tr.inline(target, args, node)
+    raise tr.error(UnsupportedSyntaxError, node, f"calling {path}() is not supported in compiled code",
+                   hint="use math/numpy functions of numbers, np.zeros-style allocation, or module-level helpers")
+
+
+def method(tr, owner, name, node):
+    if is_array(owner.type) and name == "copy":
+        _args(tr, node, 0, f".{name}")
+        return tr.b.emit("copy", [owner])
+    raise tr.error(UnsupportedSyntaxError, node, f"the method .{name}() is not supported here",
+                   hint="arrays support .copy(); call numpy functions by their np. name")
+
+
+def _no_keywords(tr, node, path):
+    if node.keywords:
+        raise tr.error(UnsupportedSyntaxError, node, f"keyword arguments to {path}() are not supported")
+
+
+def _args(tr, node, n, path, keywords=()):
+    bad = [k.arg for k in node.keywords if k.arg not in keywords]
+    if bad:
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() got an unsupported keyword argument {bad[0]!r}")
+    if n is not None and len(node.args) != n:
+        raise tr.error(AdjitTypeError, node, f"{path}() takes {n} argument(s), got {len(node.args)}")
+    return [tr.expr(a) for a in node.args]
+
+
+def _scalars(tr, values, node, path):
+    for v in values:
+        if not isinstance(v, Value) or is_array(v.type):
+            raise tr.error(UnsupportedSyntaxError, node,
+                           f"{path}() of an array is not supported yet; apply it to elements in a loop")
+    return values
+
+
+def _scalar_function(tr, prim, path, node):
+    args = _scalars(tr, [tr.expr(a) for a in node.args], node, path)
+    if prim == "log" and len(args) == 2:  # log(x, base)
+        return tr.b.emit("div", [tr.b.emit("log", [args[0]]), tr.b.emit("log", [args[1]])])
+    from ..ir.primitives import PRIMITIVES
+    arity = 2 if prim in ("atan2", "hypot", "copysign", "max", "min") else 1
+    if len(args) != arity:
+        raise tr.error(AdjitTypeError, node, f"{path}() takes {arity} argument(s), got {len(args)}")
+    assert prim in PRIMITIVES
+    return tr.b.emit(prim, args)
+
+
+def _min_max(prim):
+    def handler(tr, node):
+        _no_keywords(tr, node, prim)
+        args = _scalars(tr, [tr.expr(a) for a in node.args], node, prim)
+        if len(args) < 2:
+            raise tr.error(UnsupportedSyntaxError, node, f"{prim}() needs two or more numbers",
+                           hint=f"{prim}() of an array is not supported yet; loop over its elements")
+        out = args[0]
+        for a in args[1:]:
+            out = tr.b.emit(prim, [out, a])
+        return out
+    return handler
+
+
+def _abs(tr, node):
+    (x,) = _scalars(tr, _args(tr, node, 1, "abs"), node, "abs")
+    return tr.b.emit("abs", [x])
+
+
+def _cast(t):
+    def handler(tr, node):
+        (x,) = _scalars(tr, _args(tr, node, 1, t.name), node, t.name)
+        if t == I64 and x.type == F64:
+            return tr.b.emit("i64", [x])  # truncation toward zero, as Python's int()
+        return tr.b.cast(x, t)
+    return handler
+
+
+def _len(tr, node):
+    from .translate import Tup
+    (a,) = _args(tr, node, 1, "len")
+    if isinstance(a, Tup):
+        return tr.b.const(len(a.items))
+    _need_array(tr, a, node, "len")
+    return tr.b.emit("shape", [a], {"dim": 0})
+
+
+def _range_outside_for(tr, node):
+    raise tr.error(UnsupportedSyntaxError, node, "range() is only supported as the iterable of a for loop")
+
+
+_BUILTINS = {builtins.min: _min_max("min"), builtins.max: _min_max("max"), builtins.abs: _abs,
+             builtins.float: _cast(F64), builtins.int: _cast(I64), builtins.bool: _cast(BOOL),
+             builtins.len: _len, builtins.range: _range_outside_for}
+
+
+def _need_array(tr, a, node, path):
+    if not (isinstance(a, Value) and is_array(a.type)):
+        raise tr.error(AdjitTypeError, node, f"{path}() needs an array argument")
+
+
+def _dtype(tr, node, default):
+    for k in node.keywords:
+        if k.arg == "dtype":
+            obj = _static(tr, k.value)
+            if obj not in _DTYPES:
+                raise tr.error(AdjitTypeError, node, f"dtype {ast.unparse(k.value)} is not supported",
+                               hint="use float / np.float64, int / np.int64 or bool")
+            return _DTYPES[obj]
+    return default
+
+
+def _static(tr, e):
+    """A compile-time Python object named by an expression such as np.float64."""
+    if isinstance(e, ast.Name):
+        return tr.lookup_global(e.id, e)
+    if isinstance(e, ast.Attribute):
+        return getattr(_static(tr, e.value), e.attr, None)
+    return None
+
+
+def _allocate(tr, prim, node, path):
+    from .translate import Tup
+    n = 2 if prim == "full" else 1
+    if len(node.args) != n:
+        raise tr.error(AdjitTypeError, node, f"{path}() takes {n} positional argument(s) here")
+    bad = [k.arg for k in node.keywords if k.arg != "dtype"]
+    if bad:
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() got an unsupported keyword argument {bad[0]!r}")
+    shape = tr.expr(node.args[0])
+    dims = shape.items if isinstance(shape, Tup) else [shape]
+    for d in dims:
+        if not isinstance(d, Value) or d.type not in (I64, BOOL):
+            raise tr.error(AdjitTypeError, node, f"the shape given to {path}() must be an int or a tuple of ints")
+    fill = None
+    if prim == "full":
+        fill = tr.scalar(node.args[1])
+    default = F64 if fill is None or fill.type == F64 else fill.type
+    if prim == "full" and not any(k.arg == "dtype" for k in node.keywords):
+        default = F64 if fill.type == F64 else I64
+    dtype = _dtype(tr, node, default)
+    args = list(dims) + ([fill] if fill is not None else [])
+    return tr.b.emit(prim, args, {"dtype": dtype})

@@ -1,0 +1,724 @@
+"""Python AST -> typed structured SSA IR.
+
+The walk keeps a map from Python names to SSA values (the builder's variables).
+Names assigned inside a branch become `if` results and names a loop body changes
+become loop-carried values (see adjit.ir.builder).  ``break``, ``continue`` and
+``return`` are lowered here into boolean flags and guards, and a ``for`` that can
+break becomes a ``while``, so every later pass sees only if/for/while.
+
+Anything outside the supported subset raises an `AdjitError` subclass naming the
+file, the line, the offending source and what to write instead.
+"""
+import ast
+import math
+import operator
+
+import numpy as np
+
+from ..errors import (AdjitError, AdjitNameError, AdjitTypeError, RecursionRefusedError,
+                      UnsupportedSyntaxError)
+from ..ir.builder import Builder, Unbound
+from ..ir.core import Function, Value
+from ..ir.types import BOOL, F64, I64, Array, is_array
+from . import calls
+from .lowering import always_returns, has_break, has_continue, may_exit, tailify
+from .source import parse_function
+
+
+class Tup:
+    """A tuple known at compile time: its elements are IR values (or nested Tups)."""
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = list(items)
+
+
+class _TupVar:
+    """Marks a variable holding a tuple; its elements live in variables ``name#k``."""
+    _by_len = {}
+
+    def __new__(cls, n):
+        if n not in cls._by_len:
+            obj = super().__new__(cls)
+            obj.n = n
+            cls._by_len[n] = obj
+        return cls._by_len[n]
+
+
+class Ref:
+    """A compile-time object an expression may name: a module or a Python function."""
+    __slots__ = ("obj", "path")
+
+    def __init__(self, obj, path):
+        self.obj, self.path = obj, path
+
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow"}
+_CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
+
+_REFUSED_STMTS = {
+    ast.Try: "try/except", ast.With: "with", ast.FunctionDef: "a nested def", ast.AsyncFunctionDef: "async def",
+    ast.ClassDef: "a class definition", ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Import: "import",
+    ast.ImportFrom: "import", ast.Delete: "del", ast.Raise: "raise", ast.Assert: "assert",
+    ast.AsyncFor: "async for", ast.AsyncWith: "async with",
+}
+_HINTS = {
+    "try/except": "compute without exceptions; check conditions with if",
+    "a nested def": "define the helper at module level; adjit inlines module-level helpers",
+    "global": "pass the value as an argument", "nonlocal": "pass the value as an argument",
+    "import": "import at module level", "del": "just stop using the variable",
+    "raise": "return a sentinel value (e.g. math.nan) instead",
+    "assert": "check the condition outside the compiled function",
+}
+
+
+class _Context:
+    """Per-function state of the translation (the entry function or an inlined helper)."""
+
+    def __init__(self, parsed):
+        self.parsed = parsed
+        self.globals = parsed.func.__globals__
+        self.closure = _closure_vars(parsed.func)
+        self.loops = []          # (break flag name, continue flag name) of enclosing loops
+        self.return_lines = []   # lines of `return` statements, for error messages
+        self.returns_value = None
+
+
+class Translator:
+    def __init__(self, func, arg_types, name=None):
+        self.b = Builder(missing=self._missing, on_type_clash=self._type_clash)
+        self.func = func
+        self.arg_types = arg_types
+        self.stack = []          # functions being translated, for recursion detection
+        self.ctx = None
+        self.loop_count = 0
+
+    # ---- entry point ------------------------------------------------------------------------
+    def translate(self):
+        parsed = parse_function(self.func)
+        tree = parsed.tree
+        self._check_signature(parsed, tree, len(self.arg_types))
+        params = []
+        ctx = _Context(parsed)
+        self.ctx = ctx
+        for a, t in zip(tree.args.args, self.arg_types):
+            v = Value(t, a.arg)
+            params.append(v)
+            self.b.set(a.arg, v)
+        self.b.block.params = params
+        self.stack.append(self.func)
+        result = self._function_body(ctx, tree)
+        self.stack.pop()
+        items = result.items if isinstance(result, Tup) else ([] if result is None else [result])
+        for v in items:
+            if not isinstance(v, Value):
+                raise self.error(UnsupportedSyntaxError, tree, "returning a nested tuple is not supported")
+        self.b.block.yields = items
+        fn = Function(tree.name, params, self.b.block, parsed.filename, returns_tuple=isinstance(result, Tup))
+        fn.return_lines = ctx.return_lines
+        fn.returns_none = result is None
+        return fn
+
+    def _function_body(self, ctx, tree):
+        body = tailify(list(tree.body))
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]  # the docstring
+        self.stmts(body)
+        if ctx.returns_value is None:
+            return None
+        if not always_returns(body):
+            last = body[-1] if body else tree
+            raise self.error(UnsupportedSyntaxError, last,
+                             "this function may reach its end without returning a value (Python would return None)",
+                             hint="end the function with a return statement")
+        if ctx.returns_value is False:
+            return None
+        return self.read("$retval", tree)
+
+    def _check_signature(self, parsed, tree, nargs):
+        a = tree.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            raise self.error(UnsupportedSyntaxError, tree, "*args, **kwargs and keyword-only parameters are not supported",
+                             hint="use plain positional parameters", parsed=parsed)
+
+    # ---- errors ----------------------------------------------------------------------------------
+    def error(self, cls, node, message, hint=None, parsed=None):
+        parsed = parsed or self.ctx.parsed
+        filename, lineno, text = parsed.where(node)
+        if hint is None:
+            hint = _HINTS.get(message)
+        return cls(message, filename=filename, lineno=lineno, source_line=text, hint=hint)
+
+    def _missing(self, name, t):
+        if isinstance(name, str) and name.startswith("$"):
+            if name.startswith(("$brk", "$cont", "$ret")) and not name.startswith("$retval"):
+                return self.b.const(False)
+            return self.b.emit("undef", [], {"type": t})
+        return Unbound(name, "it is assigned on some paths only")
+
+    def _type_clash(self, name, a, b):
+        where = self.ctx.parsed.where(self._node) if self._node is not None else (None, None, None)
+        who = f"variable {name!r}" if isinstance(name, str) and not name.startswith("$") else "a value"
+        if name == "$retval" or (isinstance(name, str) and name.startswith("$retval#")):
+            who = "the returned value"
+        raise AdjitTypeError(f"{who} is a {a} on one path and a {b} on another",
+                             filename=where[0], lineno=where[1], source_line=where[2],
+                             hint="give the variable one kind of value (numbers of any kind mix; arrays do not)")
+
+    _node = None
+
+    # ---- variables ------------------------------------------------------------------------------
+    def assign(self, name, value, node):
+        if isinstance(value, Tup):
+            self.b.set(name, _TupVar(len(value.items)))
+            for k, item in enumerate(value.items):
+                self.assign(f"{name}#{k}", item, node)
+        elif isinstance(value, Ref):
+            raise self.error(UnsupportedSyntaxError, node, f"cannot store {value.path} in a variable",
+                             hint="call it directly")
+        else:
+            self.b.set(name, value)
+
+    def read(self, name, node):
+        v = self.b.vars.get(name)
+        if isinstance(v, _TupVar):
+            return Tup([self.read(f"{name}#{k}", node) for k in range(v.n)])
+        if isinstance(v, Unbound):
+            raise self.error(AdjitNameError, node, f"variable {name.split('#')[0]!r} may be unbound here: {v.why}",
+                             hint="assign it a value before the if/loop, so that it is defined on every path")
+        return v
+
+    # ---- statements ------------------------------------------------------------------------------
+    def stmts(self, body):
+        for k, s in enumerate(body):
+            self.stmt(s)
+            rest = body[k + 1:]
+            if rest and may_exit(s, in_loop=bool(self.ctx.loops)):
+                flag = self.exit_flag()
+                if flag.const is not None:
+                    if flag.const[0]:
+                        return  # the rest is unreachable
+                    continue
+                self.b.if_(self.b.emit("not_", [flag]), lambda rest=rest: self.stmts(rest))
+                return
+
+    def exit_flag(self):
+        names = ["$ret"] + (list(self.ctx.loops[-1]) if self.ctx.loops else [])
+        flags = [self.b.vars[n] for n in names if isinstance(self.b.vars.get(n), Value)]
+        if any(f.const == (True,) for f in flags):
+            return self.b.const(True)
+        flags = [f for f in flags if f.const != (False,)]
+        if not flags:
+            return self.b.const(False)
+        out = flags[0]
+        for f in flags[1:]:
+            out = self.b.emit("or_", [out, f])
+        return out
+
+    def stmt(self, s):
+        self._node = s
+        self.b.loc = self.ctx.parsed.where(s)
+        kind = type(s)
+        if kind in _REFUSED_STMTS:
+            what = _REFUSED_STMTS[kind]
+            raise self.error(UnsupportedSyntaxError, s, f"{what} is not supported inside a compiled function",
+                             hint=_HINTS.get(what))
+        method = getattr(self, "stmt_" + kind.__name__, None)
+        if method is None:
+            raise self.error(UnsupportedSyntaxError, s, f"the statement {kind.__name__} is not supported")
+        method(s)
+
+    def stmt_Pass(self, s):
+        pass
+
+    def stmt_Expr(self, s):
+        if isinstance(s.value, ast.Constant) and isinstance(s.value.value, str):
+            return  # a string used as a comment
+        self.expr(s.value)
+
+    def stmt_Assign(self, s):
+        value = self.expr(s.value)
+        for target in s.targets:
+            self.assign_target(target, value, s)
+
+    def stmt_AnnAssign(self, s):
+        if s.value is None:
+            return
+        self.assign_target(s.target, self.expr(s.value), s)
+
+    def assign_target(self, target, value, node):
+        if isinstance(target, ast.Name):
+            self.assign(target.id, value, node)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if not isinstance(value, Tup):
+                raise self.error(UnsupportedSyntaxError, node, "only tuples can be unpacked",
+                                 hint="unpack a tuple such as `a, b = b, a` or `n, m = x.shape`")
+            if len(value.items) != len(target.elts) or any(isinstance(e, ast.Starred) for e in target.elts):
+                raise self.error(UnsupportedSyntaxError, node,
+                                 f"cannot unpack {len(value.items)} values into {len(target.elts)} names")
+            for t, v in zip(target.elts, value.items):
+                self.assign_target(t, v, node)
+        elif isinstance(target, ast.Subscript):
+            arr, idx = self.subscript_parts(target)
+            self.store(arr, idx, value, node)
+        else:
+            raise self.error(UnsupportedSyntaxError, node, f"cannot assign to {ast.unparse(target)}",
+                             hint="assign to a name or to an array element a[i]")
+
+    def store(self, arr, idx, value, node):
+        if not isinstance(value, Value) or is_array(value.type):
+            raise self.error(UnsupportedSyntaxError, node,
+                             "only a number can be stored into an array element (slices come later)")
+        if arr.type.dtype != F64 and value.type == F64:
+            raise self.error(AdjitTypeError, node, f"storing a float into an array of {arr.type.dtype}",
+                             hint="use a float64 array")
+        self.b.emit("store", [arr] + idx + [value])
+
+    def stmt_AugAssign(self, s):
+        op = _BINOPS.get(type(s.op))
+        if op is None:
+            raise self.error(UnsupportedSyntaxError, s, f"the operator {type(s.op).__name__}= is not supported")
+        if isinstance(s.target, ast.Name):
+            old = self.read_name(s.target)
+            self.assign(s.target.id, self.binop(op, old, self.expr(s.value), s), s)
+        elif isinstance(s.target, ast.Subscript):
+            arr, idx = self.subscript_parts(s.target)
+            rhs = self.expr(s.value)
+            old = self.b.emit("load", [arr] + idx)
+            self.store(arr, idx, self.binop(op, old, rhs, s), s)
+        else:
+            raise self.error(UnsupportedSyntaxError, s, f"cannot update {ast.unparse(s.target)}")
+
+    def stmt_If(self, s):
+        cond = self.condition(s.test)
+        self.b.if_(cond, lambda: self.stmts(s.body), lambda: self.stmts(s.orelse))
+
+    def stmt_Return(self, s):
+        ctx = self.ctx
+        ctx.return_lines.append(ctx.parsed.where(s)[1])
+        has_value = s.value is not None
+        if ctx.returns_value is not None and ctx.returns_value != has_value:
+            raise self.error(UnsupportedSyntaxError, s, "some return statements return a value and some do not")
+        ctx.returns_value = has_value
+        if has_value:
+            self.assign("$retval", self.expr(s.value), s)
+        self.b.set("$ret", self.b.const(True))
+        for brk, _ in ctx.loops:
+            self.b.set(brk, self.b.const(True))
+
+    def stmt_Break(self, s):
+        if not self.ctx.loops:
+            raise self.error(UnsupportedSyntaxError, s, "break outside a loop")
+        self.b.set(self.ctx.loops[-1][0], self.b.const(True))
+
+    def stmt_Continue(self, s):
+        if not self.ctx.loops:
+            raise self.error(UnsupportedSyntaxError, s, "continue outside a loop")
+        self.b.set(self.ctx.loops[-1][1], self.b.const(True))
+
+    # ---- loops --------------------------------------------------------------------------------------
+    def _new_loop_flags(self):
+        self.loop_count += 1
+        return f"$brk{self.loop_count}", f"$cont{self.loop_count}"
+
+    def _loop_body(self, flags, body, before_body=None):
+        brk, cont = flags
+        if before_body:
+            before_body()
+        self.b.set(cont, self.b.const(False))
+        self.ctx.loops.append(flags)
+        try:
+            self.stmts(body)
+        finally:
+            self.ctx.loops.pop()
+        self.b.vars.pop(cont, None)
+
+    def stmt_For(self, s):
+        if not isinstance(s.target, ast.Name):
+            raise self.error(UnsupportedSyntaxError, s, "the loop variable must be a single name",
+                             hint="write `for i in range(n):` and unpack inside the body")
+        it = s.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
+                and self.lookup_global("range", it) is range:
+            if it.keywords or not 1 <= len(it.args) <= 3:
+                raise self.error(UnsupportedSyntaxError, s, "range() takes 1 to 3 positional arguments")
+            bounds = [self.int_value(a, "range() arguments must be integers") for a in it.args]
+            if len(bounds) == 1:
+                bounds = [self.b.const(0)] + bounds
+            if len(bounds) == 2:
+                bounds.append(self.b.const(1))
+            start, stop, step = bounds
+            if step.const == (0,):
+                raise self.error(AdjitError, s, "range() step must not be zero")
+            element = None
+        else:
+            seq = self.expr(it)
+            if not (isinstance(seq, Value) and is_array(seq.type) and seq.type.ndim == 1):
+                raise self.error(UnsupportedSyntaxError, s,
+                                 "a for loop must run over range(...) or over a 1-D array",
+                                 hint="write `for i in range(len(a)):` and index")
+            start, stop, step = self.b.const(0), self.b.emit("shape", [seq], {"dim": 0}), self.b.const(1)
+            element = seq
+        name = s.target.id
+        flags = self._new_loop_flags()
+        brk = flags[0]
+
+        def bind(iv):
+            self.assign(name, iv if element is None else self.b.emit("load", [element, iv]), s)
+
+        if not has_break(s):
+            self.b.for_(start, stop, step, lambda iv: self._loop_body(flags, s.body, lambda: bind(iv)),
+                        iv_hint=name if element is None else "k")
+            self.stmts(s.orelse)
+            return
+        # A loop that can break is a while loop over an explicit counter.
+        counter = f"$i{self.loop_count}"
+        self.b.set(counter, start)
+        self.b.set(brk, self.b.const(False))
+
+        def cond():
+            i = self.b.vars[counter]
+            if step.const is not None:
+                more = self.b.emit("lt" if step.const[0] > 0 else "gt", [i, stop])
+            else:
+                up = self.b.emit("and_", [self.b.emit("gt", [step, self.b.const(0)]), self.b.emit("lt", [i, stop])])
+                down = self.b.emit("and_", [self.b.emit("lt", [step, self.b.const(0)]), self.b.emit("gt", [i, stop])])
+                more = self.b.emit("or_", [up, down])
+            return self.b.emit("and_", [self.b.emit("not_", [self.b.vars[brk]]), more])
+
+        def body():
+            i = self.b.vars[counter]
+            self._loop_body(flags, s.body, lambda: bind(i))
+            self.b.set(counter, self.b.emit("add", [i, step]))
+
+        self.b.while_(cond, body)
+        self.b.vars.pop(counter, None)  # loop-local: must not become a carried value of an outer loop
+        self._after_breakable_loop(s, brk)
+
+    def _after_breakable_loop(self, s, brk):
+        if s.orelse:
+            self.b.if_(self.b.emit("not_", [self.b.vars[brk]]), lambda: self.stmts(s.orelse))
+        self.b.vars.pop(brk, None)
+
+    def stmt_While(self, s):
+        flags = self._new_loop_flags()
+        brk = flags[0]
+        breaks = has_break(s)
+        if breaks:
+            self.b.set(brk, self.b.const(False))
+
+        def cond():
+            if not breaks:
+                return self.condition(s.test)
+            go = self.b.emit("not_", [self.b.vars[brk]])
+            return self.b.if_(go, lambda: [self.condition(s.test)], lambda: [self.b.const(False)])[0]
+
+        self.b.while_(cond, lambda: self._loop_body(flags, s.body))
+        if breaks:
+            self._after_breakable_loop(s, brk)
+        else:
+            self.stmts(s.orelse)
+
+    # ---- expressions ------------------------------------------------------------------------------
+    def expr(self, e):
+        method = getattr(self, "expr_" + type(e).__name__, None)
+        if method is None:
+            raise self.error(UnsupportedSyntaxError, e, _describe_expr(e) + " is not supported",
+                             hint=_expr_hint(e))
+        return method(e)
+
+    def value(self, e, what="a number or an array"):
+        v = self.expr(e)
+        if not isinstance(v, Value):
+            raise self.error(UnsupportedSyntaxError, e, f"expected {what} here, got {_kind(v)}")
+        return v
+
+    def scalar(self, e, what="a number"):
+        v = self.value(e, what)
+        if is_array(v.type):
+            raise self.error(UnsupportedSyntaxError, e, f"expected {what} here, got an array",
+                             hint="whole-array arithmetic is not supported yet; loop over the elements")
+        return v
+
+    def int_value(self, e, message):
+        v = self.scalar(e)
+        if v.type == F64:
+            raise self.error(AdjitTypeError, e, message, hint="convert with int(...)")
+        return self.b.cast(v, I64)
+
+    def condition(self, e):
+        v = self.scalar(e, "a condition")
+        return v if v.type == BOOL else self.b.emit("truth", [v])
+
+    def expr_Constant(self, e):
+        v = e.value
+        if isinstance(v, (bool, int, float)) and not isinstance(v, complex):
+            if isinstance(v, int) and not isinstance(v, bool) and not -2**63 <= v < 2**63:
+                raise self.error(AdjitTypeError, e, "integer constant does not fit in 64 bits")
+            return self.b.const(v)
+        raise self.error(UnsupportedSyntaxError, e, f"constants of type {type(v).__name__} are not supported",
+                         hint="use numbers only")
+
+    def read_name(self, e):
+        return self.expr_Name(e)
+
+    def expr_Name(self, e):
+        if e.id in self.b.vars:
+            return self.read(e.id, e)
+        obj = self.lookup_global(e.id, e)
+        return self.from_python(obj, e.id, e)
+
+    def lookup_global(self, name, node):
+        ctx = self.ctx
+        if name in ctx.closure:
+            return ctx.closure[name]
+        if name in ctx.globals:
+            return ctx.globals[name]
+        builtins = ctx.globals.get("__builtins__", {})
+        builtins = builtins if isinstance(builtins, dict) else builtins.__dict__
+        if name in builtins:
+            return builtins[name]
+        raise self.error(AdjitNameError, node, f"name {name!r} is not defined")
+
+    def from_python(self, obj, path, node):
+        """A compile-time Python object named in the code: a number, a module, a function."""
+        if isinstance(obj, (bool, int, float, np.bool_, np.integer, np.floating)) and not isinstance(obj, np.float32):
+            return self.b.const(obj.item() if hasattr(obj, "item") else obj)
+        if isinstance(obj, tuple) and all(isinstance(x, (int, float, bool)) for x in obj):
+            return Tup([self.b.const(x) for x in obj])
+        if obj is math or obj is np or callable(obj) or isinstance(obj, type(math)):
+            return Ref(obj, path)
+        if isinstance(obj, np.ndarray):
+            raise self.error(UnsupportedSyntaxError, node, f"the global array {path!r} cannot be read in compiled code",
+                             hint="pass the array as an argument")
+        raise self.error(UnsupportedSyntaxError, node, f"{path!r} is a {type(obj).__name__}, which compiled code cannot use",
+                         hint="pass numbers and arrays as arguments")
+
+    def expr_Attribute(self, e):
+        base = self.expr(e.value)
+        if isinstance(base, Ref):
+            try:
+                obj = getattr(base.obj, e.attr)
+            except AttributeError:
+                raise self.error(AdjitNameError, e, f"{base.path}.{e.attr} does not exist") from None
+            return self.from_python(obj, f"{base.path}.{e.attr}", e)
+        if isinstance(base, Value) and is_array(base.type):
+            if e.attr == "shape":
+                return Tup([self.b.emit("shape", [base], {"dim": k}) for k in range(base.type.ndim)])
+            if e.attr == "ndim":
+                return self.b.const(base.type.ndim)
+            if e.attr == "size":
+                out = self.b.const(1)
+                for k in range(base.type.ndim):
+                    out = self.b.emit("mul", [out, self.b.emit("shape", [base], {"dim": k})])
+                return out
+        raise self.error(UnsupportedSyntaxError, e, f"the attribute .{e.attr} is not supported here",
+                         hint="arrays support .shape, .ndim, .size and .copy()")
+
+    def expr_Tuple(self, e):
+        return Tup([self.expr(x) for x in e.elts])
+
+    def expr_BinOp(self, e):
+        op = _BINOPS.get(type(e.op))
+        if op is None:
+            raise self.error(UnsupportedSyntaxError, e, f"the operator {_OPNAMES.get(type(e.op), type(e.op).__name__)} is not supported",
+                             hint="the matrix operator @ comes with whole-array support; loop over the elements")
+        return self.binop(op, self.expr(e.left), self.expr(e.right), e)
+
+    def binop(self, op, a, b, node):
+        for v in (a, b):
+            if not isinstance(v, Value) or is_array(v.type):
+                raise self.error(UnsupportedSyntaxError, node, f"arithmetic on {_kind(v)} is not supported",
+                                 hint="index the array (a[i]) or loop over its elements")
+        if op in ("div", "floordiv", "mod") and b.const in ((0,), (0.0,)):
+            raise self.error(AdjitError, node, "division by the constant zero")
+        return self.b.emit(op, [a, b])
+
+    def expr_UnaryOp(self, e):
+        if isinstance(e.op, ast.Not):
+            return self.b.emit("not_", [self.condition(e.operand)])
+        v = self.scalar(e.operand)
+        if isinstance(e.op, ast.USub):
+            if v.const is not None:
+                return self.b.const(-v.const[0], v.type if v.type != BOOL else I64)
+            return self.b.emit("neg", [v])
+        if isinstance(e.op, ast.UAdd):
+            return self.b.cast(v, I64) if v.type == BOOL else v
+        raise self.error(UnsupportedSyntaxError, e, "the operator ~ is not supported")
+
+    def expr_BoolOp(self, e):
+        is_and = isinstance(e.op, ast.And)
+
+        def chain(values):
+            first = self.scalar(values[0], "a condition")
+            if first.type != BOOL:
+                raise self.error(UnsupportedSyntaxError, values[0],
+                                 "and/or operands must be booleans (comparisons, True/False or not ...)",
+                                 hint="write an explicit comparison, e.g. `n != 0 and x > 0`")
+            if len(values) == 1:
+                return first
+            rest = lambda: [chain(values[1:])]
+            short = lambda: [self.b.const(not is_and)]
+            return self.b.if_(first, rest, short)[0] if is_and else self.b.if_(first, short, rest)[0]
+
+        for v in e.values:
+            if isinstance(v, ast.Constant) and not isinstance(v.value, bool):
+                raise self.error(UnsupportedSyntaxError, e, "and/or on non-boolean constants is not supported")
+        return chain(e.values)
+
+    def expr_Compare(self, e):
+        left = self.scalar(e.left)
+
+        def chain(left, ops, rights):
+            right = self.scalar(rights[0])
+            name = _CMPOPS.get(type(ops[0]))
+            if name is None:
+                raise self.error(UnsupportedSyntaxError, e, f"the comparison {type(ops[0]).__name__} is not supported",
+                                 hint="use < <= > >= == !=")
+            here = self.b.emit(name, [left, right])
+            if len(ops) == 1:
+                return here
+            return self.b.if_(here, lambda: [chain(right, ops[1:], rights[1:])], lambda: [self.b.const(False)])[0]
+
+        return chain(left, e.ops, e.comparators)
+
+    def expr_IfExp(self, e):
+        cond = self.condition(e.test)
+        return self.b.if_(cond, lambda: [self.scalar(e.body)], lambda: [self.scalar(e.orelse)])[0]
+
+    def subscript_parts(self, e):
+        arr = self.expr(e.value)
+        if not (isinstance(arr, Value) and is_array(arr.type)):
+            raise self.error(UnsupportedSyntaxError, e, f"cannot index {_kind(arr)}")
+        index = e.slice
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        if any(isinstance(p, ast.Slice) for p in parts):
+            raise self.error(UnsupportedSyntaxError, e, "slices are not supported yet",
+                             hint="loop over the elements and index them one by one")
+        if len(parts) != arr.type.ndim:
+            hint = "write a[i, j] rather than a[i][j]" if isinstance(e.value, ast.Subscript) else \
+                "index every dimension: a[i, j] for a 2-D array"
+            raise self.error(UnsupportedSyntaxError, e,
+                             f"an array with {arr.type.ndim} dimension(s) indexed with {len(parts)} index(es)", hint=hint)
+        return arr, [self.int_value(p, "array indices must be integers") for p in parts]
+
+    def expr_Subscript(self, e):
+        base = self.expr(e.value)
+        if isinstance(base, Tup):
+            k = self.expr(e.slice)
+            if not (isinstance(k, Value) and k.const is not None and k.type == I64):
+                raise self.error(UnsupportedSyntaxError, e, "a tuple can only be indexed by a constant integer")
+            try:
+                return base.items[k.const[0]]
+            except IndexError:
+                raise self.error(AdjitError, e, "tuple index out of range") from None
+        arr, idx = self.subscript_parts(e)
+        return self.b.emit("load", [arr] + idx)
+
+    def expr_Call(self, e):
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
+            raise self.error(UnsupportedSyntaxError, e, "*args and **kwargs in calls are not supported")
+        # method calls on arrays: a.copy()
+        if isinstance(e.func, ast.Attribute):
+            owner = self.expr(e.func.value)
+            if isinstance(owner, Value):
+                return calls.method(self, owner, e.func.attr, e)
+            if isinstance(owner, Ref):
+                target = getattr(owner.obj, e.func.attr, None)
+                if target is None:
+                    raise self.error(AdjitNameError, e, f"{owner.path}.{e.func.attr} does not exist")
+                return calls.call(self, target, f"{owner.path}.{e.func.attr}", e)
+            raise self.error(UnsupportedSyntaxError, e, f"cannot call a method of {_kind(owner)}")
+        if isinstance(e.func, ast.Name):
+            if e.func.id in self.b.vars:
+                raise self.error(UnsupportedSyntaxError, e, f"{e.func.id!r} is a value, not a function")
+            return calls.call(self, self.lookup_global(e.func.id, e.func), e.func.id, e)
+        raise self.error(UnsupportedSyntaxError, e, "calls on arbitrary expressions are not supported",
+                         hint="call math/numpy functions or module-level helper functions by name")
+
+    # ---- inlining helper functions --------------------------------------------------------------------
+    def inline(self, func, args, node):
+        if func in self.stack:
+            chain = " -> ".join(f.__name__ for f in self.stack + [func])
+            raise self.error(RecursionRefusedError, node, f"recursion is not supported ({chain})",
+                             hint="rewrite the recursion as a loop")
+        parsed = parse_function(func)
+        tree = parsed.tree
+        self._check_signature(parsed, tree, len(args))
+        params = [a.arg for a in tree.args.args]
+        defaults = tree.args.defaults
+        if len(args) > len(params):
+            raise self.error(AdjitTypeError, node, f"{func.__name__}() takes {len(params)} arguments, got {len(args)}")
+        caller_vars, caller_ctx, caller_loc, caller_node = self.b.vars, self.ctx, self.b.loc, self._node
+        ctx = _Context(parsed)
+        bound = dict(zip(params, args))
+        missing = params[len(args):]
+        self.ctx = caller_ctx
+        default_nodes = dict(zip(params[len(params) - len(defaults):], defaults))
+        for p in missing:
+            if p not in default_nodes:
+                raise self.error(AdjitTypeError, node, f"{func.__name__}() is missing the argument {p!r}")
+        self.ctx = ctx
+        for p in missing:
+            bound[p] = self.expr(default_nodes[p])
+        self.b.vars = {}
+        for p, v in bound.items():
+            self.assign(p, v, node)
+        self.stack.append(func)
+        try:
+            result = self._function_body(ctx, tree)
+        finally:
+            self.stack.pop()
+            self.b.vars, self.ctx, self.b.loc, self._node = caller_vars, caller_ctx, caller_loc, caller_node
+        return self.b.const(0) if result is None else result
+
+
+_OPNAMES = {ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def _kind(v):
+    if isinstance(v, Tup):
+        return "a tuple"
+    if isinstance(v, Ref):
+        return f"{v.path}"
+    if isinstance(v, Value):
+        return f"an array ({v.type})" if is_array(v.type) else f"a {v.type}"
+    return type(v).__name__
+
+
+def _describe_expr(e):
+    names = {ast.List: "a list", ast.Dict: "a dict", ast.Set: "a set", ast.ListComp: "a list comprehension",
+             ast.DictComp: "a dict comprehension", ast.SetComp: "a set comprehension",
+             ast.GeneratorExp: "a generator expression", ast.Lambda: "lambda", ast.Yield: "yield",
+             ast.YieldFrom: "yield from", ast.Await: "await", ast.JoinedStr: "an f-string",
+             ast.NamedExpr: "the := operator", ast.Starred: "*unpacking", ast.Slice: "a slice"}
+    return names.get(type(e), f"the expression {type(e).__name__}")
+
+
+def _expr_hint(e):
+    if isinstance(e, (ast.List, ast.ListComp, ast.GeneratorExp)):
+        return "allocate an array with np.zeros(n) and fill it in a loop"
+    if isinstance(e, ast.Lambda):
+        return "define a module-level function with def"
+    if isinstance(e, (ast.Yield, ast.YieldFrom)):
+        return "generators are not supported; return an array"
+    return None
+
+
+def _closure_vars(func):
+    if not func.__closure__:
+        return {}
+    out = {}
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__):
+        try:
+            out[name] = cell.cell_contents
+        except ValueError:
+            pass
+    return out
+
+
+def translate(func, arg_types):
+    """The typed IR `Function` of Python function `func` for argument types `arg_types`."""
+    return Translator(func, arg_types).translate()

@@ -1,0 +1,2 @@
+"""IR -> IR passes that are not AD: dead-code elimination and simplification."""
+from .dce import dce  # noqa: F401
