@@ -52,6 +52,9 @@ class Builder:
         wanted = p.args([a.type for a in args], attrs)
         args = [self.cast(a, t) for a, t in zip(args, wanted)]
         rtype = p.result([a.type for a in args], attrs)
+        folded = _fold(prim, args, rtype)
+        if folded is not None:
+            return folded if isinstance(folded, Value) else self.const(folded[0], rtype)
         results = [] if rtype is None else [Value(rtype)]
         self.block.ops.append(Op(prim, args, results, attrs, loc=self.loc))
         return results[0] if results else None
@@ -127,6 +130,9 @@ class Builder:
             self.block.ops.append(op)
         for n, r in var_results.items():
             self.vars[n] = r.value if isinstance(r, _Pending) else r
+        for n, v in tv.items():  # assigned the same value on both paths
+            if ev.get(n) is v and before.get(n) is not v:
+                self.vars[n] = v
         return [r.value for r in results]
 
     def _fill(self, name, blk, mine, other):
@@ -298,3 +304,30 @@ def _hint(name):
     if name.startswith("$"):
         return name[1:].rstrip("0123456789").replace("#", "_") or None
     return name.replace("#", "_")
+
+
+_FOLD = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+         "neg": lambda a: -a, "not_": lambda a: not a}
+
+
+def _fold(prim, args, rtype):
+    """Constant-fold integer bookkeeping and drop identities (x + 0, x * 1) at build time.
+
+    Returns a Value to use instead, a 1-tuple holding a constant, or None.
+    """
+    if prim not in _FOLD:
+        return None
+    consts = [a.const for a in args]
+    if all(c is not None for c in consts) and rtype in (I64, BOOL):
+        return (_FOLD[prim](*(c[0] for c in consts)),)
+    if len(args) == 2:
+        a, b = args
+        if prim in ("add", "sub") and b.const is not None and b.const[0] == 0 and a.type == rtype:
+            return a
+        if prim == "add" and a.const is not None and a.const[0] == 0 and b.type == rtype:
+            return b
+        if prim == "mul" and b.const is not None and b.const[0] == 1 and a.type == rtype:
+            return a
+        if prim == "mul" and a.const is not None and a.const[0] == 1 and b.type == rtype:
+            return b
+    return None

@@ -1,0 +1,2 @@
+"""Automatic differentiation as IR -> IR transformations (reverse mode: reverse.py)."""
+from .reverse import reverse  # noqa: F401

@@ -1,0 +1,40 @@
+"""Argument kinds -> IR types: the key of the compiled-function cache."""
+import numpy as np
+
+from .errors import AdjitTypeError
+from .ir.types import BOOL, F64, I64, Array
+
+_DTYPES = {np.dtype(np.float64): F64, np.dtype(np.int64): I64, np.dtype(np.bool_): BOOL}
+ACCEPTED = "a float, an int, a bool, or a NumPy array of float64, int64 or bool"
+
+
+def type_of(value, name, func_name):
+    if isinstance(value, (bool, np.bool_)):
+        return BOOL
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):
+        if isinstance(value, int) and not -2**63 <= value < 2**63:
+            raise AdjitTypeError(f"argument {name!r} of {func_name}() does not fit in 64 bits")
+        return I64
+    if isinstance(value, (float, np.float64)):
+        return F64
+    if isinstance(value, np.ndarray):
+        t = _DTYPES.get(value.dtype)
+        if t is None:
+            raise AdjitTypeError(
+                f"argument {name!r} of {func_name}() is an array of {value.dtype}, which adjit does not accept",
+                hint=f"convert it, e.g. {name}.astype(np.float64); adjit accepts {ACCEPTED}")
+        return Array(t, value.ndim)
+    raise AdjitTypeError(f"argument {name!r} of {func_name}() is a {type(value).__name__}, which adjit does not accept",
+                         hint=f"pass {ACCEPTED} (convert lists with np.asarray(..., dtype=np.float64))")
+
+
+def bind(func, args, kwargs):
+    """Positional arguments of `func` from a call's args and kwargs, defaults applied."""
+    import inspect
+    try:
+        sig = inspect.signature(func)
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
+        raise AdjitTypeError(f"bad call of {func.__name__}(): {e}") from None
+    bound.apply_defaults()
+    return list(bound.arguments.keys()), list(bound.arguments.values())
