@@ -49,6 +49,8 @@ class Builder:
         """Append primitive `prim` to the current block; return its result (or None)."""
         p = PRIMITIVES[prim]
         attrs = attrs or {}
+        if prim == "f64" and args[0].type != I64:
+            return self.cast(args[0], F64)
         wanted = p.args([a.type for a in args], attrs)
         args = [self.cast(a, t) for a, t in zip(args, wanted)]
         rtype = p.result([a.type for a in args], attrs)
@@ -72,6 +74,8 @@ class Builder:
             return v
         if _const_value(v) is not None:
             return self.const(_const_value(v), t)
+        if v.type == BOOL and t == F64:  # Numba has no float(bool): go through int
+            v = self.emit("i64", [v])
         prim = {F64: "f64", I64: "i64", BOOL: "truth"}.get(t)
         if prim is None:
             raise TypeError(f"cannot convert {v.type} to {t}")
