@@ -72,17 +72,27 @@ def _index_definitions(fn):
     return defs, parent_loop
 
 
-def _written_arrays(fn):
-    """Arrays that are stored to, or that flow through if/loop results (so may alias)."""
-    out = set()
-    for op in walk_ops(fn.body):
-        if PRIMITIVES.get(op.prim) is not None and PRIMITIVES[op.prim].effect == "write":
-            out.add(op.args[0])
-        if op.prim in ("if", "for", "while"):
-            for v in op.args + op.results + [y for b in op.blocks for y in b.yields]:
-                if is_array(v.type):
-                    out.add(v)
-    return out
+def _last_writes(fn):
+    """For every array that is written: the position, among the function's top-level
+    operations, of the last one that writes it (a store, or a loop or if containing one).
+    Arrays that flow through if/loop results may alias others: they count as written
+    everywhere (position infinity)."""
+    last = {}
+    for pos, top in enumerate(fn.body.ops):
+        for op in [top] + list(walk_ops(_Wrap(top))):
+            if PRIMITIVES.get(op.prim) is not None and PRIMITIVES[op.prim].effect == "write":
+                last[op.args[0]] = pos
+            if op.prim in ("if", "for", "while"):
+                for v in op.args + op.results + [y for b in op.blocks for y in b.yields]:
+                    if is_array(v.type):
+                        last[v] = float("inf")
+    return last
+
+
+class _Wrap:
+    """A block holding one op, to walk what is nested inside it."""
+    def __init__(self, op):
+        self.ops = [b_op for b in op.blocks for b_op in b.ops] if op.blocks else []
 
 
 class _DryRun(Exception):
@@ -96,7 +106,13 @@ class ReverseMode:
         self.wrt = list(wrt)
         self.active = active_values(fn, [fn.params[k] for k in self.wrt])
         self.defs, self.parent_loop = _index_definitions(fn)
-        self.written = _written_arrays(fn)
+        self.last_write = _last_writes(fn)
+        self.written = set(self.last_write)
+        self.top_position = {}  # every op -> the position of the top-level op containing it
+        for k, top in enumerate(fn.body.ops):
+            self.top_position[top] = k
+            for inner in walk_ops(_Wrap(top)):
+                self.top_position[inner] = k
         self._check_arrays()
         self.relevant = {}
 
@@ -211,6 +227,8 @@ class ReverseMode:
                     tape = b.emit("empty", [size], {"dtype": v.type})
                     tape.hint = "tape_" + (v.hint or "t")
                     b.set(("tape", v.id), tape)
+        elif op.prim == "for":  # a nested for: make room for all its iterations at once
+            self._reserve(op)
         carried = op.blocks[0].params[1:] if op.prim == "for" else op.blocks[0].params
         inits = op.args[3:] if op.prim == "for" else op.args
         keys = [("c", p.id) for p in carried]
@@ -225,7 +243,7 @@ class ReverseMode:
         def leave(body):
             for k, y in zip(keys, body.yields):
                 b.set(k, self.fmap[y])
-            self._push(op, top_level)
+            self._push(op)
 
         if op.prim == "for":
             body = op.blocks[0]
@@ -253,13 +271,23 @@ class ReverseMode:
             self.fmap[r] = b.vars.pop(k)
             self._remember(r, self.fmap[r])
 
-    def _push(self, loop, top_level):
+    def _reserve(self, loop):
+        """Before a nested `for`, grow its tapes to hold its trip count more entries."""
+        vals = self.taped.get(loop)
+        if not vals:
+            return
+        b = self.b
+        needed = b.emit("add", [b.vars[("cnt", id(loop))], self.fmap[loop.attrs["trip"]]])
+        for v in vals:
+            b.set(("tape", v.id), b.emit("tape_reserve", [b.vars[("tape", v.id)], needed]))
+
+    def _push(self, loop):
         vals = self.taped.get(loop)
         if not vals:
             return
         b = self.b
         cnt = b.vars[("cnt", id(loop))]
-        if not (top_level and loop.prim == "for"):
+        if loop.prim == "while":  # a for loop made room for its iterations before it started
             tape0 = b.vars[("tape", vals[0].id)]
             full = b.emit("ge", [cnt, b.emit("shape", [tape0], {"dim": 0})])
 
@@ -284,8 +312,11 @@ class ReverseMode:
         if p.effect == "pure":
             return True
         if d.op.prim == "load":
+            # A load can be redone in the reverse sweep if nothing writes the array after it.
             arr = d.op.args[0]
-            return arr not in self.written and (arr in self.fn.params or self.defs[arr].loop is None)
+            if not (arr in self.fn.params or self.defs[arr].loop is None):
+                return False
+            return self.last_write.get(arr, -1) < self.top_position[d.loop]
         return False
 
     def primal(self, v):

@@ -28,6 +28,16 @@ def tape_grow(tape):
 
 
 @_jit
+def tape_reserve(tape, needed):
+    """`tape` itself if it holds `needed` entries, else a copy with room for them (doubling)."""
+    if needed <= tape.shape[0]:
+        return tape
+    out = np.empty(max(needed, 2 * tape.shape[0]), dtype=tape.dtype)
+    out[:tape.shape[0]] = tape
+    return out
+
+
+@_jit
 def sign(x):
     """sign(x) with sign(0) = 0, the convention that makes abs'(0) = 0."""
     if x > 0:

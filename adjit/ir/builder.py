@@ -58,6 +58,8 @@ class Builder:
         if folded is not None:
             return folded if isinstance(folded, Value) else self.const(folded[0], rtype)
         results = [] if rtype is None else [Value(rtype)]
+        if prim == "const":
+            results[0].const = (attrs["value"],)
         self.block.ops.append(Op(prim, args, results, attrs, loc=self.loc))
         return results[0] if results else None
 
@@ -65,9 +67,7 @@ class Builder:
         if type is None:
             type = BOOL if isinstance(value, bool) else I64 if isinstance(value, int) else F64
         value = {BOOL: bool, I64: int, F64: float}[type](value)
-        v = self.emit("const", [], {"value": value, "type": type})
-        v.const = (value,)
-        return v
+        return self.emit("const", [], {"value": value, "type": type})
 
     def cast(self, v, t):
         if v.type == t or t is None:

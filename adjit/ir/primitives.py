@@ -214,6 +214,7 @@ _add("add_into", _as_is, lambda ts, a: None, "_rt.add_into({0}, {1})", effect="w
 # ---- loop bookkeeping used by reverse mode ------------------------------------------------------
 _add("range_len", lambda ts, a: [I64] * 3, _i64, "_rt.range_len({0}, {1}, {2})")
 _add("tape_grow", _as_is, _first, "_rt.tape_grow({0})", effect="alloc")
+_add("tape_reserve", lambda ts, a: [ts[0], I64], _first, "_rt.tape_reserve({0}, {1})", effect="alloc")
 
 
 def is_differentiable(prim):
