@@ -199,6 +199,7 @@ class ReverseMode:
                     return [self.fmap[y] for y in blk.yields]
                 outs = b.if_(cond, lambda: branch(op.blocks[0]), lambda: branch(op.blocks[1]))
                 for r, new in zip(op.results, outs):
+                    new.hint = new.hint or r.hint
                     self.fmap[r] = new
                     self._remember(r, new)
             elif op.prim in ("for", "while"):

@@ -93,7 +93,8 @@ class _Emitter:
                 out.append(_stmt(expr))
                 continue
             r = op.result
-            if op.prim in ("const", "undef") or (prim.effect == "pure" and r.hint is None and r in local_users):
+            inlinable = prim.effect == "pure" or op.prim == "load"
+            if op.prim in ("const", "undef") or (inlinable and r.hint is None and r in local_users):
                 self.inline[r] = expr
                 continue
             out.append(_stmt(f"{self.name(r)} = {expr}"))
@@ -111,6 +112,11 @@ class _Emitter:
         names = [self.name(r) for r in op.results]
         branches = []
         for b in op.blocks:
+            defined_here = {r for o in b.ops if o.prim not in ("const", "undef") for r in o.results}
+            for name, y in zip(names, b.yields):
+                # a value computed in the branch only to be its result takes the result's name
+                if y in defined_here and self.uses.get(y) == 1 and y not in self.name.names:
+                    self.name.alias(y, name)
             stmts = self.block(b)
             stmts += self._assign(names, [self.src(y) for y in b.yields])
             branches.append(stmts or [ast.Pass()])
@@ -181,12 +187,25 @@ def _count_uses(block):
 
 
 def _single_local_use(block, uses):
-    """Values used exactly once, as an operand of a later primitive op of this same block."""
+    """Values that can be written inline: used exactly once, by a later primitive op of this
+    same block or as the condition of an `if` in it.  A load qualifies only if nothing that
+    may write memory runs between it and its use."""
     out = set()
-    for op in block.ops:
-        if op.prim in ("if", "for", "while"):
-            continue
-        for a in op.args:
-            if uses.get(a) == 1:
-                out.add(a)
+    position = {}
+    barrier_after = []  # positions of ops that may write memory (stores, calls into loops...)
+    for k, op in enumerate(block.ops):
+        args = op.args[:1] if op.prim == "if" else ([] if op.prim in ("for", "while") else op.args)
+        for a in args:
+            if uses.get(a) == 1 and a in position:
+                start = position[a]
+                if not (_is_load(block.ops[start]) and any(start < b < k for b in barrier_after)):
+                    out.add(a)
+        for r in op.results:
+            position[r] = k
+        if op.blocks or (op.prim in PRIMITIVES and PRIMITIVES[op.prim].effect == "write"):
+            barrier_after.append(k)
     return out
+
+
+def _is_load(op):
+    return op.prim == "load"
