@@ -121,7 +121,7 @@ class Grad(_Compiled):
             if not (t == F64 or (is_array(t) and t.dtype == F64)):
                 raise GradientError(
                     f"cannot differentiate with respect to argument {names[k]!r} of {self.py_func.__name__}(): "
-                    f"it is a {t}, and only floats and float64 arrays have derivatives",
+                    f"it is {_describe(t)}, and only floats and float64 arrays have derivatives",
                     hint="pass it as a float (e.g. 3.0 rather than 3) or choose another argnums")
             out.append(k)
         if len(set(out)) != len(out):
@@ -152,6 +152,12 @@ class Grad(_Compiled):
         value, grads = float(out[0]), [float(g) if np.ndim(g) == 0 else g for g in out[1:]]
         grad = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
         return (value, grad) if self.with_value else grad
+
+
+def _describe(t):
+    if is_array(t):
+        return f"a {t.ndim}-D {t.dtype} array"
+    return {"i64": "an int", "bool": "a bool", "f64": "a float"}[t.name]
 
 
 def jit(func=None):
