@@ -252,7 +252,7 @@ def check_grad(f, *args, argnums=0, eps=1e-6, tolerance=1e-5):
         if isinstance(base, np.ndarray):
             fd = np.zeros(base.shape)
             for idx in np.ndindex(base.shape):
-                plus, minus = base.copy(), base.copy()
+                plus, minus = base.copy(), base.copy()  # noqa: the others are copied in _call
                 plus[idx] += eps
                 minus[idx] -= eps
                 fd[idx] = (_call(func, args, k, plus) - _call(func, args, k, minus)) / (2 * eps)
@@ -265,7 +265,8 @@ def check_grad(f, *args, argnums=0, eps=1e-6, tolerance=1e-5):
 
 
 def _call(func, args, k, value):
-    a = list(args)
+    # fresh copies of every array: the function may write into its arguments
+    a = [x.copy() if isinstance(x, np.ndarray) else x for x in args]
     a[k] = value
     return func(*a)
 

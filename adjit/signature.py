@@ -18,6 +18,9 @@ def type_of(value, name, func_name):
     if isinstance(value, (float, np.float64)):
         return F64
     if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            raise AdjitTypeError(f"argument {name!r} of {func_name}() is a 0-d array",
+                                 hint=f"pass a number instead, e.g. float({name})")
         t = _DTYPES.get(value.dtype)
         if t is None:
             raise AdjitTypeError(

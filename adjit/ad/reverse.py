@@ -348,9 +348,12 @@ class ReverseMode:
             return
         c = contribution.value if isinstance(contribution, Sym) else contribution
         old = self.adj(v)
-        new = c if old is None else self.b.emit("add", [old, c])
-        if new.hint is None and v.hint:
-            new.hint = "d_" + v.hint
+        if old is None:
+            new = c
+        else:
+            new = self.b.emit("add", [old, c])
+            if v.hint:
+                new.hint = "d_" + v.hint
         self.b.set(("d", v.id), new)
 
     def array_adj(self, a):

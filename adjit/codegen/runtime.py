@@ -38,6 +38,14 @@ def tape_reserve(tape, needed):
 
 
 @_jit
+def pow_dbase(x, y):
+    """d(x**y)/dx = y x**(y-1), and 0 for y == 0 (so that x**0 has derivative 0 at x = 0)."""
+    if y == 0:
+        return 0.0
+    return y * x ** (y - 1)
+
+
+@_jit
 def sign(x):
     """sign(x) with sign(0) = 0, the convention that makes abs'(0) = 0."""
     if x > 0:

@@ -31,6 +31,8 @@ def always_returns(stmts):
         return True
     if isinstance(last, ast.If):
         return always_returns(last.body) and always_returns(last.orelse)
+    if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value is True:
+        return not has_break(last, returns=False)  # `while True` left only by return
     return False
 
 
@@ -44,13 +46,13 @@ def may_exit(stmt, in_loop=True):
     return any(isinstance(n, ast.Return) for n in ast.walk(stmt))
 
 
-def has_break(loop):
-    """True if a ``break`` or ``return`` in `loop`'s body can leave `loop` early."""
+def has_break(loop, returns=True):
+    """True if a ``break`` (or, with `returns`, a ``return``) in `loop`'s body can leave it early."""
     for s in loop.body:
         for node in _walk_same_loop(s):
             if isinstance(node, ast.Break):
                 return True
-        if any(isinstance(n, ast.Return) for n in ast.walk(s)):
+        if returns and any(isinstance(n, ast.Return) for n in ast.walk(s)):
             return True
     return False
 

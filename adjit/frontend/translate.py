@@ -138,6 +138,9 @@ class Translator:
         return self.read("$retval", tree)
 
     def _check_signature(self, parsed, tree, nargs):
+        if isinstance(tree, ast.AsyncFunctionDef):
+            raise self.error(UnsupportedSyntaxError, tree, "async functions cannot be compiled",
+                             hint="use a plain def", parsed=parsed)
         a = tree.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
             raise self.error(UnsupportedSyntaxError, tree, "*args, **kwargs and keyword-only parameters are not supported",

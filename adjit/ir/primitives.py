@@ -90,8 +90,9 @@ _add("div", _floats, _f64, "{0} / {1}", (lambda x, y, o: 1 / y, lambda x, y, o: 
 _add("floordiv", _promoted, _first, "{0} // {1}")
 _add("mod", _promoted, _first, "{0} % {1}", (lambda x, y, o: 1, lambda x, y, o: -F.ffloor(x / y)))
 _add("pow", _pow_args, _first, "{0} ** {1}",
-     (lambda x, y, o: y * x ** (y - 1),
+     (lambda x, y, o: F.pow_dbase(x, y),
       lambda x, y, o: F.select(F.gt(x, 0.0), o * F.log(x), 0.0)))
+_add("pow_dbase", _pow_args, _f64, "_rt.pow_dbase({0}, {1})")  # d(x**y)/dx, 0 where y == 0
 _add("neg", lambda ts, a: [promote(*ts)], _first, "-{0}", (lambda x, o: -1,))
 _add("abs", lambda ts, a: [promote(*ts)], _first, "abs({0})", (lambda x, o: F.sign(x),))
 _add("max", _promoted, _first, "max({0}, {1})",
