@@ -205,7 +205,7 @@ def _allocate(tr, prim, node, path):
         fill = tr.scalar(node.args[1])
     default = F64 if fill is None or fill.type == F64 else fill.type
     if prim == "full" and not any(k.arg == "dtype" for k in node.keywords):
-        default = F64 if fill.type == F64 else I64
+        default = fill.type
     dtype = _dtype(tr, node, default)
     args = list(dims) + ([fill] if fill is not None else [])
     return tr.b.emit(prim, args, {"dtype": dtype})

@@ -447,7 +447,7 @@ class Translator:
 
     def int_value(self, e, message):
         v = self.scalar(e)
-        if v.type == F64:
+        if v.type != I64:
             raise self.error(AdjitTypeError, e, message, hint="convert with int(...)")
         return self.b.cast(v, I64)
 
