@@ -16,7 +16,7 @@ def add_trip_counts(block):
             ops.append(Op("range_len", op.args[:3], [trip], loc=op.loc))
             op.attrs["trip"] = trip
         elif op.prim == "while":
-            zero = Value(I64, "zero")
+            zero = Value(I64, "n_iter")
             zero.const = (0,)
             ops.append(Op("const", [], [zero], {"value": 0, "type": I64}))
             one = Value(I64)

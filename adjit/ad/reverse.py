@@ -233,8 +233,9 @@ class ReverseMode:
         carried = op.blocks[0].params[1:] if op.prim == "for" else op.blocks[0].params
         inits = op.args[3:] if op.prim == "for" else op.args
         keys = [("c", p.id) for p in carried]
-        for k, init in zip(keys, inits):
+        for k, init, p in zip(keys, inits, carried):
             b.set(k, self.fmap[init])
+            b.hints[k] = p.hint
 
         def enter():
             for p, k in zip(carried, keys):

@@ -39,6 +39,7 @@ class Builder:
         # on_type_clash(name, type_a, type_b) raises a clear error
         self.on_type_clash = on_type_clash or (lambda name, a, b: _clash(name, a, b))
         self.loop_carries_new = lambda name: isinstance(name, str) and name.startswith("$")
+        self.hints = {}  # readable names for variables whose own name is not (e.g. tuple keys)
 
     # ---- straight-line code -------------------------------------------------------------
     @property
@@ -202,7 +203,7 @@ class Builder:
                         inits_cache[key] = self.missing(n, new_vars[n])
                     init = inits_cache[key]
                 inits.append(init)
-            params = [Value(v.type, _hint(n) if isinstance(n, str) else v.hint)
+            params = [Value(v.type, _hint(n) if isinstance(n, str) else self.hints.get(n, v.hint))
                       for n, v in zip(names, inits)]
             lead, run_body = make_params()
             carried_scope = dict(before)
