@@ -136,8 +136,10 @@ class Grad(_Compiled):
             got = "nothing" if not fn.body.yields else (
                 "a tuple" if fn.returns_tuple else f"a {fn.body.yields[0].type}")
             line = fn.return_lines[0] if fn.return_lines else None
+            import linecache
             raise GradientError(f"{self.py_func.__name__}() must return a float to be differentiated; it returns {got}",
                                 filename=fn.filename, lineno=line,
+                                source_line=linecache.getline(fn.filename, line) if line else None,
                                 hint="return a scalar loss (e.g. np.sum of an array is not supported yet; sum in a loop)")
         g = reverse(fn, wrt)
         g = dce(g)

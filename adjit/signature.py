@@ -34,8 +34,17 @@ def type_of(value, name, func_name):
 def bind(func, args, kwargs):
     """Positional arguments of `func` from a call's args and kwargs, defaults applied."""
     import inspect
+    from .frontend.source import parse_function
+    parse_function(func)  # a builtin, a ufunc or exec'd code: SourceUnavailableError now, not a binding error
+    sig = inspect.signature(func)
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            from .errors import UnsupportedSyntaxError
+            code = func.__code__
+            raise UnsupportedSyntaxError(f"{func.__name__}() has a *{p.name} parameter, which compiled functions cannot take",
+                                         filename=code.co_filename, lineno=code.co_firstlineno,
+                                         hint="use plain positional parameters")
     try:
-        sig = inspect.signature(func)
         bound = sig.bind(*args, **kwargs)
     except TypeError as e:
         raise AdjitTypeError(f"bad call of {func.__name__}(): {e}") from None

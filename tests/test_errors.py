@@ -786,9 +786,6 @@ def test_builtin_function_is_refused():
         adjit.jit(abs)(1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="adjit bug: adjit.jit(np.sin)(1.0) raises AdjitTypeError \"argument 'out' of "
-                   "sin() is a NoneType\" (the ufunc's keyword defaults are bound as arguments) instead of "
-                   "SourceUnavailableError")
 def test_numpy_ufunc_is_refused_as_having_no_source():
     with pytest.raises(SourceUnavailableError):
         adjit.jit(np.sin)(1.0)
@@ -841,8 +838,6 @@ def test_grad_of_non_float_result(func, args):
     assert not g.specialisations
 
 
-@pytest.mark.xfail(strict=True, reason="adjit bug: the 'must return a float' GradientError has file:line but no "
-                   "source_line, unlike every other located error")
 def test_grad_of_non_float_result_shows_the_return_line():
     with pytest.raises(GradientError) as info:
         adjit.grad(returns_int)(1.0)

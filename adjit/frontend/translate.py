@@ -126,15 +126,13 @@ class Translator:
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
         self.stmts(body)
-        if ctx.returns_value is None:
+        if not ctx.returns_value:  # no return, or only bare `return`: the function returns None
             return None
         if not always_returns(body):
             last = body[-1] if body else tree
             raise self.error(UnsupportedSyntaxError, last,
                              "this function may reach its end without returning a value (Python would return None)",
                              hint="end the function with a return statement")
-        if ctx.returns_value is False:
-            return None
         return self.read("$retval", tree)
 
     def _check_signature(self, parsed, tree, nargs):
@@ -535,6 +533,8 @@ class Translator:
             if not isinstance(v, Value) or is_array(v.type):
                 raise self.error(UnsupportedSyntaxError, node, f"arithmetic on {_kind(v)} is not supported",
                                  hint="index the array (a[i]) or loop over its elements")
+        if op == "pow" and a.type != F64 and b.type != F64 and not (b.const is not None and b.const[0] >= 0):
+            a = self.b.cast(a, F64)  # int ** (maybe negative) int is a float in Python
         if op in ("div", "floordiv", "mod") and b.const in ((0,), (0.0,)):
             raise self.error(AdjitError, node, "division by the constant zero")
         return self.b.emit(op, [a, b])

@@ -122,6 +122,9 @@ class Builder:
             if isinstance(a, Unbound) or isinstance(b, Unbound):
                 var_results[n] = a if isinstance(a, Unbound) else b
                 continue
+            if not isinstance(a, Value) or not isinstance(b, Value):
+                var_results[n] = a if a is b else Unbound(n, "it holds different kinds of values on different paths")
+                continue
             var_results[n] = self._join(n, tb, a, eb, b)
         values = [r for r in results] + [r for r in var_results.values() if isinstance(r, _Pending)]
         outs = []
@@ -144,6 +147,8 @@ class Builder:
         """The value of `name` in branch `blk` where it was never assigned."""
         if mine is not None or other is None or isinstance(other, Unbound):
             return mine
+        if not isinstance(other, Value):  # a caller's marker object (e.g. a tuple's): kept as is
+            return other
         self.blocks.append(blk)
         try:
             return self.missing(name, other.type)
@@ -275,6 +280,8 @@ class Builder:
         for n, v in after.items():
             if n not in self.vars and isinstance(v, Value):
                 self.vars[n] = Unbound(n, "assigned only inside a loop, which may run zero times")
+            elif n not in self.vars and not isinstance(v, Unbound) and self.loop_carries_new(n):
+                self.vars[n] = v  # a caller's marker object whose parts are carried
         return op
 
     def _cast_in(self, blk, v, t):
