@@ -527,23 +527,23 @@ def unbound_in_loop_body(n):
 
 # ---- types that differ on two paths ----------------------------------------------------------------
 def clash_array_float(a, x):
-    if x > 0.0:
+    if x > 0.0:  # <- here (where the two paths meet)
         y = a
     else:
-        y = x  # <- here
+        y = x
     return 1.0
 
 
 def clash_return(a, x):
-    if x > 0.0:
+    if x > 0.0:  # <- here
         return a
-    return x  # <- here
+    return x
 
 
 def clash_loop(a, n):
     y = 0.0
-    for i in range(n):
-        y = a  # <- here
+    for i in range(n):  # <- here
+        y = a
     return 1.0
 
 
@@ -564,9 +564,6 @@ def clash_loop_then_other_statement(a, n):
     return 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="adjit bug: an array/float clash is reported at the last statement translated "
-                   "before the merge (`z = 1.0`, `t = 2`), which is unrelated to the variable; "
-                   "Translator._type_clash uses self._node")
 @pytest.mark.parametrize("func,args", [(clash_if_then_other_statement, (np.ones(2), 1.0)),
                                        (clash_loop_then_other_statement, (np.ones(2), 2))],
                          ids=["if", "for"])

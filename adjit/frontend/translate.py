@@ -93,6 +93,7 @@ class Translator:
         self.stack = []          # functions being translated, for recursion detection
         self.ctx = None
         self.loop_count = 0
+        self._constructs = []
 
     # ---- entry point ------------------------------------------------------------------------
     def translate(self):
@@ -160,7 +161,8 @@ class Translator:
         return Unbound(name, "it is assigned on some paths only")
 
     def _type_clash(self, name, a, b):
-        where = self.ctx.parsed.where(self._node) if self._node is not None else (None, None, None)
+        node = self._constructs[-1] if self._constructs else self._node
+        where = self.ctx.parsed.where(node) if node is not None else (None, None, None)
         who = f"variable {name!r}" if isinstance(name, str) and not name.startswith("$") else "a value"
         if name == "$retval" or (isinstance(name, str) and name.startswith("$retval#")):
             who = "the returned value"
@@ -229,7 +231,14 @@ class Translator:
         method = getattr(self, "stmt_" + kind.__name__, None)
         if method is None:
             raise self.error(UnsupportedSyntaxError, s, f"the statement {kind.__name__} is not supported")
-        method(s)
+        merges = kind in (ast.If, ast.For, ast.While)
+        if merges:  # where variables from its branches/iterations meet: the place to blame for clashes
+            self._constructs.append(s)
+        try:
+            method(s)
+        finally:
+            if merges:
+                self._constructs.pop()
 
     def stmt_Pass(self, s):
         pass

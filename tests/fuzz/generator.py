@@ -128,11 +128,11 @@ class _Builder:
 
     # -- float expressions -------------------------------------------------------------
     def atom(self, scope):
-        opts = ["x", "s", "t", "u", "c", "a", "const"]
+        opts = ["x", "s", "t", "u", "a", "x", "a", "c", "const"]
         if self.has("local_array"):
             opts.append("b")
         if self.has("int_mix"):
-            opts += ["int", "intfn"]
+            opts += ["int"] * 2 + ["intfn"]
         kind = self.pick(opts)
         if kind in ("a", "b"):
             return f"{kind}[{self.index(scope, kind)}]"
@@ -150,9 +150,9 @@ class _Builder:
     def fexpr(self, scope, depth=2):
         if depth <= 0:
             return self.atom(scope)
-        kinds = ["atom", "binop", "func", "neg", "div"]
+        kinds = ["atom", "binop", "func", "atom", "binop", "func", "binop", "func", "neg", "div"]
         if self.has("minmax"):
-            kinds += ["minmax", "abs"]
+            kinds += ["minmax", "abs", "minmax"]
         if self.has("ternary"):
             kinds.append("ternary")
         if self.has("pow"):
