@@ -389,7 +389,9 @@ class ReverseMode:
         if op.blocks:
             r = any(res in self.active for res in op.results) or \
                 any(self._is_relevant(o) for blk in op.blocks for o in blk.ops)
-        elif op.prim in ("store", "store_add", "copy", "add_into"):
+        elif op.prim == "copy":  # d_source += d_copy needs both adjoint arrays
+            r = op.args[0] in self.active and op.result in self.active
+        elif op.prim in ("store", "store_add", "add_into"):
             r = op.args[0] in self.active
         else:
             r = bool(op.results) and op.result in self.active
