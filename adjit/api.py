@@ -4,7 +4,6 @@ Each decorated function keeps one compiled specialisation per argument-type sign
 in memory; the generated modules are cached on disk by Numba (see codegen/compile.py).
 """
 import functools
-import math
 import threading
 
 import numpy as np
@@ -272,5 +271,3 @@ def _call(func, args, k, value):
     a[k] = value
     return func(*a)
 
-
-_ = math

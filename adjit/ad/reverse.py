@@ -23,10 +23,10 @@ twice: first as a dry run that only records which primal values it asks for.
 """
 from ..errors import GradientError
 from ..ir.builder import Builder
-from ..ir.core import Function, Value, walk_ops
+from ..ir.core import Function, Value, nested_ops, walk_ops
 from ..ir.primitives import PRIMITIVES
 from ..ir.sym import Sym, building
-from ..ir.types import BOOL, F64, I64, Array, is_array, is_float
+from ..ir.types import F64, is_array
 from .activity import active_values
 from .prepare import add_trip_counts
 
@@ -79,7 +79,7 @@ def _last_writes(fn):
     everywhere (position infinity)."""
     last = {}
     for pos, top in enumerate(fn.body.ops):
-        for op in [top] + list(walk_ops(_Wrap(top))):
+        for op in [top, *nested_ops(top)]:
             if PRIMITIVES.get(op.prim) is not None and PRIMITIVES[op.prim].effect == "write":
                 last[op.args[0]] = pos
             if op.prim in ("if", "for", "while"):
@@ -87,12 +87,6 @@ def _last_writes(fn):
                     if is_array(v.type):
                         last[v] = float("inf")
     return last
-
-
-class _Wrap:
-    """A block holding one op, to walk what is nested inside it."""
-    def __init__(self, op):
-        self.ops = [b_op for b in op.blocks for b_op in b.ops] if op.blocks else []
 
 
 class _DryRun(Exception):
@@ -111,7 +105,7 @@ class ReverseMode:
         self.top_position = {}  # every op -> the position of the top-level op containing it
         for k, top in enumerate(fn.body.ops):
             self.top_position[top] = k
-            for inner in walk_ops(_Wrap(top)):
+            for inner in nested_ops(top):
                 self.top_position[inner] = k
         self._check_arrays()
         self.relevant = {}

@@ -9,7 +9,7 @@ import ast
 import builtins
 import keyword
 
-from ..ir.core import walk_ops
+from ..ir.core import count_uses
 from ..ir.primitives import PRIMITIVES
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "_rt", "numba"}
@@ -71,7 +71,7 @@ class _Emitter:
         for p in fn.params:
             self.name(p)
         self.inline = {}  # Value -> Python expression source used in place of a name
-        self.uses = _count_uses(fn.body)
+        self.uses = count_uses(fn.body)
 
     def src(self, v):
         if v in self.inline:
@@ -171,19 +171,6 @@ class _Emitter:
 
 def _paren(src):
     return src if src.isidentifier() else f"({src})"
-
-
-def _count_uses(block):
-    uses = {}
-    for op in walk_ops(block):
-        for a in op.args:
-            uses[a] = uses.get(a, 0) + 1
-        for b in op.blocks:
-            for y in b.yields:
-                uses[y] = uses.get(y, 0) + 1
-    for y in block.yields:
-        uses[y] = uses.get(y, 0) + 1
-    return uses
 
 
 def _single_local_use(block, uses):

@@ -3,7 +3,6 @@
 They live in a real module with ``cache=True`` so generated code that calls them can
 itself be cached on disk.
 """
-import math
 
 import numba
 import numpy as np
@@ -68,5 +67,3 @@ def add_into(target, source):
     for k in range(t.shape[0]):
         t[k] += s[k]
 
-
-_ = math  # generated modules import math themselves; kept for symmetry

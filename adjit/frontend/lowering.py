@@ -57,10 +57,6 @@ def has_break(loop, returns=True):
     return False
 
 
-def has_continue(loop):
-    return any(isinstance(node, ast.Continue) for s in loop.body for node in _walk_same_loop(s))
-
-
 def _walk_same_loop(node):
     """Nodes of `node` that are not inside a nested loop (a nested loop's break is its own)."""
     yield node

@@ -11,7 +11,6 @@ file, the line, the offending source and what to write instead.
 """
 import ast
 import math
-import operator
 
 import numpy as np
 
@@ -19,9 +18,9 @@ from ..errors import (AdjitError, AdjitNameError, AdjitTypeError, RecursionRefus
                       UnsupportedSyntaxError)
 from ..ir.builder import Builder, Unbound
 from ..ir.core import Function, Value
-from ..ir.types import BOOL, F64, I64, Array, is_array
+from ..ir.types import BOOL, F64, I64, is_array
 from . import calls
-from .lowering import always_returns, has_break, has_continue, may_exit, tailify
+from .lowering import always_returns, has_break, may_exit, tailify
 from .source import parse_function
 
 

@@ -50,8 +50,6 @@ class Builder:
         """Append primitive `prim` to the current block; return its result (or None)."""
         p = PRIMITIVES[prim]
         attrs = attrs or {}
-        if prim == "f64" and args[0].type != I64:
-            return self.cast(args[0], F64)
         wanted = p.args([a.type for a in args], attrs)
         args = [self.cast(a, t) for a, t in zip(args, wanted)]
         rtype = p.result([a.type for a in args], attrs)
@@ -75,8 +73,6 @@ class Builder:
             return v
         if _const_value(v) is not None:
             return self.const(_const_value(v), t)
-        if v.type == BOOL and t == F64:  # Numba has no float(bool): go through int
-            v = self.emit("i64", [v])
         prim = {F64: "f64", I64: "i64", BOOL: "truth"}.get(t)
         if prim is None:
             raise TypeError(f"cannot convert {v.type} to {t}")
@@ -252,7 +248,7 @@ class Builder:
         else:  # pragma: no cover - a type that widens forever cannot happen with three scalar types
             raise RuntimeError("loop typing did not converge")
         # Prune carried values the body never changed.
-        yields, keep, subst = [], [], {}
+        keep, subst = [], {}
         for n, p, init in zip(names, params, inits):
             y = after.get(n)
             if y is p or not isinstance(y, Value):

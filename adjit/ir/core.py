@@ -82,6 +82,28 @@ def walk_ops(block):
             yield from walk_ops(b)
 
 
+def nested_ops(op):
+    """Every op inside the blocks of `op`, in program order."""
+    for b in op.blocks:
+        yield from walk_ops(b)
+
+
+def count_uses(block):
+    """How many times each value is used (as an operand or a yield) in `block`, nested blocks included."""
+    uses = {}
+    for v in _uses(block):
+        uses[v] = uses.get(v, 0) + 1
+    return uses
+
+
+def _uses(block):
+    for op in walk_ops(block):
+        yield from op.args
+        for b in op.blocks:
+            yield from b.yields
+    yield from block.yields
+
+
 def replace_uses(block, mapping):
     """Replace, in place, every use of a key of `mapping` by its value (recursively)."""
     for op in block.ops:

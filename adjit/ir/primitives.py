@@ -110,7 +110,8 @@ _add("and_", lambda ts, a: [BOOL, BOOL], _bool, "{0} and {1}")  # only on alread
 _add("or_", lambda ts, a: [BOOL, BOOL], _bool, "{0} or {1}")
 
 # ---- casts ---------------------------------------------------------------------------------
-_add("f64", _as_is, _f64, "float({0})", (lambda x, o: 1,))
+# Numba has no float(bool): a bool operand goes through int first
+_add("f64", lambda ts, a: [I64 if ts[0] == BOOL else ts[0]], _f64, "float({0})", (lambda x, o: 1,))
 _add("i64", _as_is, _i64, "int({0})")
 _add("truth", _as_is, _bool, "{0} != 0")
 

@@ -1,5 +1,4 @@
 """A text form of the IR that reads like the source it came from."""
-from .primitives import PRIMITIVES
 
 
 class _Names:

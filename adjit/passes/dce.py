@@ -1,6 +1,6 @@
 """Dead-code elimination: drop pure operations whose results nobody uses, and the
 results of if/loops that nobody uses (with the yields that only fed them)."""
-from ..ir.core import walk_ops
+from ..ir.core import count_uses, walk_ops
 from ..ir.primitives import PRIMITIVES
 
 
@@ -66,14 +66,8 @@ def _prune_results(op, used, changed):
     # A carried value can go when its result is unused and its param is used by nothing but its own yield.
     inner_uses = {}
     for blk in op.blocks:
-        for o in walk_ops(blk):
-            for a in o.args:
-                inner_uses[a] = inner_uses.get(a, 0) + 1
-            for b in o.blocks:
-                for y in b.yields:
-                    inner_uses[y] = inner_uses.get(y, 0) + 1
-        for y in blk.yields:
-            inner_uses[y] = inner_uses.get(y, 0) + 1
+        for v, n in count_uses(blk).items():
+            inner_uses[v] = inner_uses.get(v, 0) + n
     drop = []
     for k, (p, r) in enumerate(zip(params, op.results)):
         if r in used:
