@@ -33,41 +33,51 @@ ODE_UNKNOWNS = 32          # n for the `ode` problem
 GRADBENCH_STEPS = 10       # s for the `ode-gradbench` problem
 
 
-def ode_last_output(x, s):
-    n = x.shape[0]
+def rk4_chain(x0, c, s, y):
+    """s RK4 steps over t in [0, 2] of y_0' = x0, y_i' = c_i y_(i-1) (i > 0).
+
+    `y` (length n) holds y(0) on entry and y(2) on return; c_0 is not read.  A plain helper: adjit
+    inlines it into its callers, here and in the gradbench `ode` eval.
+    """
+    n = y.shape[0]
     h = 2.0 / s
-    c = np.zeros(n)
-    acc = 0.0
-    for i in range(1, n):
-        acc += x[i]
-        c[i] = acc
-    y = np.zeros(n)
     u = np.zeros(n)
     k1 = np.zeros(n)
     k2 = np.zeros(n)
     k3 = np.zeros(n)
     k4 = np.zeros(n)
     for step in range(s):
-        k1[0] = x[0]
+        k1[0] = x0
         for i in range(1, n):
             k1[i] = c[i] * y[i - 1]
         for i in range(n):
             u[i] = y[i] + 0.5 * h * k1[i]
-        k2[0] = x[0]
+        k2[0] = x0
         for i in range(1, n):
             k2[i] = c[i] * u[i - 1]
         for i in range(n):
             u[i] = y[i] + 0.5 * h * k2[i]
-        k3[0] = x[0]
+        k3[0] = x0
         for i in range(1, n):
             k3[i] = c[i] * u[i - 1]
         for i in range(n):
             u[i] = y[i] + h * k3[i]
-        k4[0] = x[0]
+        k4[0] = x0
         for i in range(1, n):
             k4[i] = c[i] * u[i - 1]
         for i in range(n):
             y[i] = y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+
+
+def ode_last_output(x, s):
+    n = x.shape[0]
+    c = np.zeros(n)
+    acc = 0.0
+    for i in range(1, n):
+        acc += x[i]
+        c[i] = acc
+    y = np.zeros(n)
+    rk4_chain(x[0], c, s, y)
     return y[n - 1]
 
 

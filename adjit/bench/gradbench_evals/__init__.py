@@ -1,0 +1,76 @@
+"""gradbench's first-order evals written as adjit user code.
+
+Each module here holds one eval of gradbench (github.com/gradbench/gradbench): plain
+Python functions with scalar loops, differentiated with ``adjit.grad`` -- no derivative
+is written by hand -- and an ``EVAL`` that says how the gradbench tool
+(``python -m adjit.gradbench``) turns an eval's JSON input into arguments and a result
+into the JSON output the eval expects.
+
+| module | gradbench functions | user function |
+|---|---|---|
+| hello | square, double | ``square(x) = x * x``; double is its gradient |
+| lse | primal, gradient | ``adjit.bench.problems.logsumexp.logsumexp`` |
+| llsq | primal, gradient | ``llsq_objective(x, n)`` |
+| ode | primal, gradient | ``ode_solution(x, s)``, ``ode_last(x, s)`` (RK4) |
+| gmm | objective, jacobian | ``gmm_objective(alpha, mu, q, l, x, gamma, m, wishart_c)`` |
+| lstm | objective, jacobian | ``lstm_objective(main_params, extra_params, state, sequence)`` |
+"""
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+EVAL_NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm")
+
+
+@dataclass(frozen=True)
+class EvalFunction:
+    """One function of an eval.
+
+    ``run(*args)`` is the compiled function (``adjit.jit`` or ``adjit.grad``); it is the
+    only thing that is timed.  ``arguments(input)`` turns the eval's decoded JSON input
+    into the arguments (NumPy arrays, numbers); ``output(result)`` turns ``run``'s result
+    into the JSON value the eval expects.
+    """
+
+    run: Callable
+    arguments: Callable
+    output: Callable
+
+
+@dataclass(frozen=True)
+class Eval:
+    name: str
+    functions: dict          # gradbench function name -> EvalFunction
+    example: Callable        # () -> a small input of the eval's shape, to compile at define time
+
+    def compile(self):
+        """Compile every function for the argument types of the eval's inputs.
+
+        adjit specialises on types (float64 arrays of a given ndim, ints, floats), not on
+        sizes, so one call on a small input compiles what every workload runs.
+        """
+        example = self.example()
+        for function in self.functions.values():
+            function.run(*function.arguments(example))
+
+
+def load(name):
+    """The ``Eval`` of eval `name` (KeyError if adjit does not implement it)."""
+    if name not in EVAL_NAMES:
+        raise KeyError(name)
+    return importlib.import_module(f"{__name__}.{name}").EVAL
+
+
+def floats(values):
+    """A JSON list (of lists) of numbers as a float64 array."""
+    return np.asarray(values, dtype=np.float64)
+
+
+def to_float(result):
+    return float(result)
+
+
+def to_list(result):
+    return np.asarray(result).tolist()
