@@ -1,4 +1,5 @@
-"""A hypothesis strategy for random programs in adjit's supported Python subset.
+"""A hypothesis strategy for random programs in adjit's supported Python subset
+(used by ``python -m adjit.fuzz`` and by tests/fuzz).
 
 Every program is a module-level function ``def f(x, a, n):`` (``x`` a float, ``a`` a
 float64 1-D array of length 4..6, ``n`` a small non-negative int) that returns a float.

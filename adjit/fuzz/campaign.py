@@ -1,0 +1,151 @@
+"""One campaign in one process: hypothesis draws programs and points, the oracles check
+them, and every failure is shrunk by hypothesis and written out as a reproducer file.
+
+Hypothesis stops generating at the first failing example and shrinks it.  A campaign
+must go on after a failure, so it restarts hypothesis (with the next seed) for the
+programs still to run, until `programs` programs have been generated.  Only calls made
+while generating are counted; the calls made while shrinking are not.
+"""
+import collections
+import os
+import time
+
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.control import current_build_context, currently_in_test_context
+
+from .generator import DEFAULT_FEATURES, programs as program_strategy
+from .oracles import KINDS, MISMATCH_KINDS, FuzzFailure, check_program, make_point
+
+ARGNUMS = [(0, 1), 0, 1]
+
+
+def points():
+    """A point: n and len(a) drawn by hypothesis (they shrink); x and a from a seeded RNG."""
+    return st.tuples(st.integers(0, 5), st.integers(4, 6), st.integers(0, 2**32 - 1)).map(make_point)
+
+
+def strategies(features=DEFAULT_FEATURES, npoints=2):
+    return (program_strategy(features), st.lists(points(), min_size=npoints, max_size=npoints),
+            st.sampled_from(ARGNUMS))
+
+
+def _note(text):
+    if currently_in_test_context():
+        note(text)
+
+
+def _is_final():
+    return currently_in_test_context() and current_build_context().is_final
+
+
+def reproducer_text(kind, program, pts, argnums, detail, origin):
+    """A runnable file: the program, the points, and a call of the oracles."""
+    comment = "\n".join("# " + line for line in detail.splitlines())
+    pts_text = ",\n    ".join(f"({x!r}, np.array({a.tolist()!r}), {n})" for x, a, n in pts)
+    return (f"# adjit fuzz reproducer, failure kind: {kind}\n# found by: {origin}\n{comment}\n"
+            f"# Run it: python this_file.py (prefix NUMBA_DISABLE_JIT=1 to run adjit's generated code\n"
+            f"# in the interpreter, as the campaign's interpreted mode does).\n"
+            f"{program.module_text}\n\n"
+            f"POINTS = [\n    {pts_text},\n]\nARGNUMS = {argnums!r}\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    from adjit.fuzz.oracles import check_function\n"
+            "    check_function(f, POINTS, ARGNUMS)  # raises the failure again\n"
+            "    print(\"no failure\")\n")
+
+
+class Campaign:
+    """Counters and failures of the programs run in this process.
+
+    stats: generated (programs drawn), compiled (adjit compiled jit and value_and_grad),
+    checked (every oracle ran: passed or mismatch), passed, mismatches, errors, points,
+    points_ok, fd_checked, fd_skipped, grad_components, grad_nonzero, tape_fallback,
+    nonfinite, restarts (hypothesis runs after the first).
+    failures: one dict per failure found (kind, detail, reproducer path).
+    """
+
+    def __init__(self, features=DEFAULT_FEATURES, save_dir=None, npoints=2, origin="adjit.fuzz",
+                 max_failures=20, shrink=True):
+        self.features = frozenset(features)
+        self.save_dir = save_dir
+        self.npoints = npoints
+        self.origin = origin
+        self.max_failures = max_failures
+        self.shrink = shrink
+        self.stats = collections.Counter()
+        self.feature_count = collections.Counter()
+        self.failures = []
+        self.elapsed = 0.0
+
+    def run(self, count, seed, progress=None):
+        start = time.time()
+        restart = 0
+        while self.stats["generated"] < count and len(self.failures) < self.max_failures:
+            self._run_once(count - self.stats["generated"], seed + 7919 * restart, progress)
+            restart += 1
+        self.stats["restarts"] += restart - 1
+        self.elapsed += time.time() - start
+        return self
+
+    def _run_once(self, count, seed, progress):
+        state = {"failed": False, "last": {}, "final": {}}
+        phases = [Phase.generate, Phase.shrink] if self.shrink else [Phase.generate]
+
+        @hypothesis_seed(seed)
+        @settings(max_examples=count, deadline=None, database=None, report_multiple_bugs=False,
+                  phases=phases, print_blob=False,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                         HealthCheck.filter_too_much, HealthCheck.large_base_example])
+        @given(*strategies(self.features, self.npoints))
+        def one(program, pts, argnums):
+            counting = not state["failed"]
+            stats = self.stats if counting else collections.Counter()
+            if counting:
+                stats["generated"] += 1
+                self.feature_count.update(program.used)
+                if progress and stats["generated"] % 100 == 0:
+                    progress(self)
+            _note(program.module_text)
+            try:
+                try:
+                    check_program(program, pts, argnums, stats, note=_note)
+                except FuzzFailure:
+                    raise
+                except Exception as e:  # a bug of the campaign itself: report it like the others
+                    err = KINDS["harness-error"](f"[harness-error] {type(e).__name__}: {e}")
+                    err.detail = f"the campaign's own code raised {type(e).__name__}: {e}"
+                    raise err from e
+            except FuzzFailure as e:
+                if counting:
+                    stats["mismatches" if e.kind in MISMATCH_KINDS else "errors"] += 1
+                    stats["checked"] += e.kind in MISMATCH_KINDS
+                state["failed"] = True
+                record = (e.kind, program, pts, argnums, e.detail)
+                state["last"][e.kind] = record
+                if _is_final():
+                    state["final"][e.kind] = record
+                raise
+            if counting:
+                stats["checked"] += 1
+                stats["passed"] += 1
+
+        try:
+            one()
+        except FuzzFailure as e:
+            record = state["final"].get(e.kind) or state["last"].get(e.kind)
+            self._record(record, seed)
+
+    def _record(self, record, seed):
+        kind, program, pts, argnums, detail = record
+        entry = {"kind": kind, "detail": detail, "seed": seed, "path": None,
+                 "program": program.module_text}
+        if self.save_dir:
+            os.makedirs(self.save_dir, exist_ok=True)
+            path = os.path.join(self.save_dir, f"{kind}-seed{seed}.py")
+            with open(path, "w") as fh:
+                fh.write(reproducer_text(kind, program, pts, argnums, detail,
+                                         f"{self.origin} (hypothesis seed {seed})"))
+            entry["path"] = path
+        self.failures.append(entry)
+
