@@ -5,6 +5,7 @@ arguments are refused naming the argument; and nothing is left half-compiled.
 The offending line of each function below carries the marker comment ``# <- here``;
 `marked_line` finds it, so the expected line numbers follow edits of this file.
 """
+import functools
 import inspect
 import math
 import os
@@ -746,18 +747,47 @@ def takes_one(x):
 jtakes_one = adjit.jit(takes_one)
 
 
-@pytest.mark.parametrize("bad", [[1.0, 2.0], (1.0, 2.0), None, "abc", b"ab", 1 + 2j, {"a": 1},
-                                 np.ones(3, dtype=np.float32), np.ones(3, dtype=np.complex128),
-                                 np.ones(3, dtype=np.int32), np.float32(1.0), np.ones(3, dtype=object),
-                                 2 ** 70],
-                         ids=["list", "tuple", "None", "str", "bytes", "complex", "dict", "float32-array",
-                              "complex-array", "int32-array", "float32-scalar", "object-array", "bigint"])
+BAD_ARGUMENTS = pytest.mark.parametrize(
+    "bad", [[1.0, 2.0], (1.0, 2.0), None, "abc", b"ab", 1 + 2j, {"a": 1}, np.ones(3, dtype=np.float32),
+            np.ones(3, dtype=np.complex128), np.ones(3, dtype=np.int32), np.float32(1.0),
+            np.ones(3, dtype=object), 2 ** 70],
+    ids=["list", "tuple", "None", "str", "bytes", "complex", "dict", "float32-array", "complex-array",
+         "int32-array", "float32-scalar", "object-array", "bigint"])
+
+
+@BAD_ARGUMENTS
 def test_bad_argument_types_are_refused_naming_the_argument(bad):
+    jf = adjit.jit(takes_one)
     with pytest.raises(AdjitTypeError) as info:
-        jtakes_one(bad)
+        jf(bad)
     assert "'x'" in str(info.value)
     assert "takes_one" in str(info.value)
-    assert not jtakes_one.specialisations
+    assert not jf.specialisations
+    assert jf(2.0) == 1.0  # the same function object still compiles and runs
+
+
+def weighted(x, a):
+    s = 0.0
+    for i in range(len(a)):
+        s += x * a[i]
+    return s
+
+
+@BAD_ARGUMENTS
+@pytest.mark.parametrize("transform", [adjit.grad, adjit.value_and_grad])
+@pytest.mark.parametrize("position", [0, 1], ids=["float-arg", "array-arg"])
+def test_bad_argument_types_are_refused_by_grad(transform, bad, position):
+    g = transform(weighted, argnums=(0, 1))
+    args = [1.5, np.arange(3.0)]
+    args[position] = bad
+    with pytest.raises(AdjitTypeError) as info:
+        g(*args)
+    assert ("'x'", "'a'")[position] in str(info.value) and "weighted" in str(info.value)
+    assert not g.specialisations
+    out = g(1.5, np.arange(3.0))  # the next good call works
+    gx, ga = out[1] if transform is adjit.value_and_grad else out
+    assert gx == 3.0
+    np.testing.assert_array_equal(ga, [1.5, 1.5, 1.5])
 
 
 def test_wrong_number_of_arguments():
@@ -774,6 +804,36 @@ def test_exec_defined_function_has_no_source():
     exec("def f(x):\n    return x + 1.0\n", ns)
     with pytest.raises(SourceUnavailableError):
         adjit.jit(ns["f"])(1.0)
+
+
+@pytest.mark.parametrize("transform", [adjit.grad, adjit.value_and_grad])
+def test_grad_of_exec_defined_function_has_no_source(transform):
+    ns = {}
+    exec("def f(x):\n    return x * 2.0\n", ns)
+    # compiled with a file name that does not exist: no source either
+    exec(compile("def h(x):\n    return x * 3.0\n", "/nonexistent/module.py", "exec"), ns)
+    for name in ("f", "h"):
+        g = transform(ns[name])
+        with pytest.raises(SourceUnavailableError) as info:
+            g(1.0)
+        assert name in str(info.value) and "exec" in str(info.value)
+        assert not g.specialisations
+    assert adjit.grad(weighted)(2.0, np.ones(3)) == 3.0
+
+
+class _Holder:
+    def method(self, x):
+        return 2.0 * x
+
+
+@pytest.mark.parametrize("func", [math.sin, abs, np.sin, print, len, functools.partial(weighted, a=np.ones(2)),
+                                  _Holder().method, _Holder],
+                         ids=["math.sin", "abs", "np.sin", "print", "len", "partial", "bound-method", "class"])
+@pytest.mark.parametrize("transform", [adjit.jit, adjit.grad, adjit.value_and_grad])
+def test_builtins_and_other_callables_are_refused(transform, func):
+    with pytest.raises(SourceUnavailableError) as info:
+        transform(func)(1.0)
+    assert "not a plain Python function" in str(info.value)
 
 
 def test_builtin_function_is_refused():
@@ -824,15 +884,17 @@ def scalar_loss(x, n, a, flag):
     return s
 
 
+@pytest.mark.parametrize("transform", [adjit.grad, adjit.value_and_grad])
 @pytest.mark.parametrize("func,args", [(returns_int, (1.0,)), (returns_tuple, (1.0,)), (returns_array, (A1,))],
                          ids=["int", "tuple", "array"])
-def test_grad_of_non_float_result(func, args):
-    g = adjit.grad(func)
+def test_grad_of_non_float_result(func, args, transform):
+    g = transform(func)
     with pytest.raises(GradientError) as info:
         g(*args)
     assert_located(info.value, func, source_line=False)
     assert "must return a float" in str(info.value)
     assert not g.specialisations
+    assert adjit.jit(func)(*args) is not None  # jit compiles the same function fine
 
 
 def test_grad_of_non_float_result_shows_the_return_line():
@@ -909,6 +971,38 @@ def test_arrays_of_different_ndim_between_calls_work():
     assert jtotal(np.ones(5)) == total(np.ones(5))
     assert jtotal(np.ones((1, 2, 3))) == total(np.ones((1, 2, 3)))
     assert len(jtotal.specialisations) == 3
+
+
+def row_sum(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i]  # <- here
+    return s
+
+
+def test_grad_with_arrays_of_other_ndim_or_dtype_between_calls():
+    g = adjit.grad(row_sum)
+    np.testing.assert_array_equal(g(np.ones(3)), np.ones(3))
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        g(np.ones((2, 3)))  # a[i] on a 2-D array: refused, at the line
+    assert_located(info.value, row_sum)
+    with pytest.raises(AdjitTypeError) as info:
+        g(np.ones(3, dtype=np.float32))
+    assert "float32" in str(info.value)
+    with pytest.raises(GradientError) as info:
+        adjit.grad(row_sum)(np.arange(3))  # an int64 array has no derivative
+    assert "'a'" in str(info.value)
+    np.testing.assert_array_equal(g(np.ones(5)), np.ones(5))  # another length: the same specialisation
+    assert len(g.specialisations) == 1
+
+
+@pytest.mark.parametrize("argnums", [2, -3, (0, 2)])
+def test_value_and_grad_argnums_out_of_range(argnums):
+    g = adjit.value_and_grad(weighted, argnums=argnums)
+    with pytest.raises(GradientError) as info:
+        g(1.0, A1)
+    assert "out of range" in str(info.value)
+    assert not g.specialisations
 
 
 def test_a_refused_signature_does_not_poison_a_good_one():
