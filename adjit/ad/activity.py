@@ -19,21 +19,29 @@ def _loop_parts(op):
     return cond.params, op.args, body.yields
 
 
+_READS = ("load", "view", "copy")                    # result <- the array read
+_WRITES = ("store", "store_add", "view_store", "view_add")  # the array written <- the value
+
+
+def differentiable_operands(op):
+    """The operands of a primitive op that its derivative rule can give an adjoint."""
+    p = PRIMITIVES[op.prim]
+    if p.partials is not None:
+        return [a for a, d in zip(op.args, p.partials) if d is not None]
+    return list(op.args) if p.vjp is not None else []
+
+
 def _flow_forward(op, varied):
     """Update `varied` across one primitive op; True if something changed."""
-    p = PRIMITIVES[op.prim]
     before = len(varied)
-    if op.prim == "load":
+    if op.prim in _READS:
         if op.args[0] in varied:
             varied.add(op.result)
-    elif op.prim in ("store", "store_add"):
+    elif op.prim in _WRITES:
         if op.args[-1] in varied:
             varied.add(op.args[0])
-    elif op.prim == "copy":
-        if op.args[0] in varied:
-            varied.add(op.result)
-    elif p.partials is not None and op.results and is_float(op.result.type):
-        if any(a in varied for a, d in zip(op.args, p.partials) if d is not None):
+    elif op.results and is_float(op.result.type):
+        if any(a in varied for a in differentiable_operands(op)):
             varied.add(op.result)
     return len(varied) != before
 
@@ -75,19 +83,14 @@ def useful_values(fn):
                 for p, init, y, r in zip(*_loop_parts(op), op.results):
                     if r in useful or p in useful:
                         useful.update((p, init, y, r))
-            elif op.prim == "load":
+            elif op.prim in _READS:
                 if op.result in useful:
                     useful.add(op.args[0])
-            elif op.prim in ("store", "store_add"):
+            elif op.prim in _WRITES:
                 if op.args[0] in useful:
                     useful.add(op.args[-1])
-            elif op.prim == "copy":
-                if op.result in useful:
-                    useful.add(op.args[0])
-            else:
-                p = PRIMITIVES[op.prim]
-                if p.partials is not None and op.results and op.result in useful:
-                    useful.update(a for a, d in zip(op.args, p.partials) if d is not None)
+            elif op.results and op.result in useful:
+                useful.update(differentiable_operands(op))
         changed = len(useful) != n
     return useful
 

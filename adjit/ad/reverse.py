@@ -17,6 +17,14 @@ block backwards accumulating adjoints (``d_x += g * partial``).
 * Array element stores are reversed by moving ``d_a[i]`` into the stored value's
   adjoint and zeroing ``d_a[i]``; loads that the reverse needs were taped before any
   overwrite, so overwrites are safe.
+* Arrays: an active array defined at function level (a parameter, an allocation, or the
+  result of a top-level operation) has one adjoint buffer ``d_a``, allocated when the
+  reverse sweep starts and accumulated in place.  An array value defined inside a loop
+  or a branch (a recurrent state ``h``) has a functional adjoint, like a number's, and is
+  taped as a row of a growing 2-D (ndim+1) buffer when the reverse needs it.  Whole-array
+  primitives are reversed by their ``vjp`` rules; broadcast operands get their adjoint
+  summed back to their shape.  A slice of an array that is written somewhere is copied
+  when it is taken, so later writes do not change what the reverse sweep reads.
 
 To know what to tape before emitting the forward sweep, the reverse sweep is built
 twice: first as a dry run that only records which primal values it asks for.
@@ -26,11 +34,17 @@ from ..ir.builder import Builder
 from ..ir.core import Function, Value, nested_ops, walk_ops
 from ..ir.primitives import PRIMITIVES
 from ..ir.sym import Sym, building
-from ..ir.types import F64, is_array
+from ..ir.types import F64, Array, is_array
 from .activity import active_values
 from .prepare import add_trip_counts
 
 _ALLOCATING = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "copy")
+# ops whose result may share memory with their operand: never written through in a gradient
+_ALIASING = ("view", "transpose", "reshape", "ravel", "expand_dims", "reshape_like", "tape_row")
+# whole-array uses of an array whose reverse rule does not read that array's values
+# (so a later write into the array does not change the gradient)
+_VALUE_FREE = ("add", "sub", "neg", "f64", "sum", "mean", "copy", "view", "shape", "load")
+_WRITES = ("store", "store_add", "view_store")
 
 
 class _Def:
@@ -102,6 +116,11 @@ class ReverseMode:
         self.defs, self.parent_loop = _index_definitions(fn)
         self.last_write = _last_writes(fn)
         self.written = set(self.last_write)
+        self.stored_into = {op.args[0] for op in walk_ops(fn.body) if op.prim in _WRITES}
+        # arrays with one in-place adjoint buffer: params and values of top-level ops
+        self.memory = {v for v in fn.params if is_array(v.type)}
+        self.memory.update(r for op in fn.body.ops for r in op.results if is_array(r.type))
+        self.by_id = {v.id: v for v in self.defs}
         self.top_position = {}  # every op -> the position of the top-level op containing it
         for k, top in enumerate(fn.body.ops):
             self.top_position[top] = k
@@ -112,25 +131,72 @@ class ReverseMode:
 
     # ---- restrictions -------------------------------------------------------------------------
     def _check_arrays(self):
+        """Refuse what the array adjoints cannot follow: writes into an array that is not
+        a parameter or a function-level array of its own, and whole-array reads of an
+        array before a later write into it."""
         for v in self.active:
-            if not is_array(v.type):
+            if not is_array(v.type) or v not in self.stored_into:
                 continue
             d = self.defs[v]
             if d.op is None and v in self.fn.params:
                 continue
-            if d.op is not None and d.op.prim in _ALLOCATING and d.loop is None:
+            if v in self.memory and d.op.prim not in ("if", "for", "while") + _ALIASING:
                 continue
             loc = (d.op.loc if d.op is not None else None) or (d.loop.loc if d.loop is not None else None)
-            why = ("an array created inside a loop" if d.loop is not None and d.op is not None and d.op.prim in _ALLOCATING
-                   else "an array variable that is reassigned in a loop or an if")
-            raise _error(loc, f"cannot differentiate through {why} (`{v.hint or 'array'}`)",
-                         "create the array once before the loops and write into it; do not rebind array names")
+            if d.op is not None and d.op.prim in _ALIASING:
+                why, hint = (f"a write into a view of another array (`{v.hint or 'array'}`)",
+                             "write into the original array with a slice: a[1:3] = ...")
+            elif d.loop is not None and d.op is not None:
+                why, hint = (f"a write into an array created inside a loop (`{v.hint or 'array'}`)",
+                             "create the array once before the loops and write into it, or build new "
+                             "arrays with expressions (h = h + v rather than h += v)")
+            else:
+                why, hint = (f"a write into an array variable that is reassigned in a loop or an if "
+                             f"(`{v.hint or 'array'}`)",
+                             "create the array once before the loops and write into it; do not rebind "
+                             "array names, or use expressions (h = h + v rather than h += v)")
+            raise _error(loc, f"cannot differentiate through {why}", hint)
+        for op in walk_ops(self.fn.body):
+            if op.prim in _VALUE_FREE or op.prim in _WRITES or op.blocks:
+                continue
+            for a in op.args:
+                if a in self.stored_into and a in self.active and \
+                        self.top_position[op] <= self.last_write.get(a, -1):
+                    raise _error(op.loc, f"`{a.hint or 'an array'}` is used as a whole here and written "
+                                 "later: the gradient would see the later values",
+                                 f"take a copy first ({a.hint or 'a'}.copy()), or finish the writes before "
+                                 "using the whole array")
+        self._check_snapshots(self.fn.body)
+
+    def _check_snapshots(self, block):
+        """A slice of a written array is copied when taken (a snapshot); refuse the programs
+        where Python would see a write into the array through the slice before its last use."""
+        for p, op in enumerate(block.ops):
+            for inner in op.blocks:
+                self._check_snapshots(inner)
+            if op.prim != "view" or op.args[0] not in self.stored_into:
+                continue
+            base, view = op.args[0], op.result
+            last = len(block.ops) if view in block.yields else p
+            for q in range(p + 1, len(block.ops)):
+                later = block.ops[q]
+                if view in later.args or any(view in o.args or any(view in b.yields for b in o.blocks)
+                                             for o in [later, *nested_ops(later)]):
+                    last = q
+            for q in range(p + 1, min(last + 1, len(block.ops))):
+                later = block.ops[q]
+                writes = any(o.prim in _WRITES and o.args[0] is base for o in [later, *nested_ops(later)])
+                if writes and (q < last or later.blocks):
+                    raise _error(op.loc, f"this slice of `{base.hint or 'an array'}` is used after a later "
+                                 "write into that array", f"copy the slice when you take it: "
+                                 f"{base.hint or 'a'}[...].copy()")
 
     # ---- driver ---------------------------------------------------------------------------------
     def build(self):
         # Dry run: which primal values does the reverse sweep read?
         self.mode = "dry"
         self.needed = set()
+        self.tape_capacity = {}
         dry = Builder(missing=self._missing)
         dry.loop_carries_new = _carries
         with building(dry):
@@ -154,7 +220,8 @@ class ReverseMode:
             b.block.params = params
             self.fmap = dict(zip(self.fn.params, params))
             for p, new in zip(self.fn.params, params):
-                if p in self.written and is_array(p.type):  # never modify the caller's array
+                # never modify the caller's array (arrays passing through loops and ifs may alias it)
+                if p in self.written and self.stored_into and is_array(p.type):
                     self.fmap[p] = b.emit("copy", [new])
                     self.fmap[p].hint = p.hint
                 self._remember(p, self.fmap[p])
@@ -166,15 +233,20 @@ class ReverseMode:
         out = Function(self.fn.name + "_grad", params, b.block, self.fn.filename, returns_tuple=True)
         return out
 
-    @staticmethod
-    def _missing(name, t):
-        from ..ir.sym import _builder
-        b = _builder()
+    def _missing(self, name, t):
+        b = self.b
         if name[0] in ("d", "dc"):
-            return b.const(0.0)
+            return self._zero_adjoint(self.by_id[name[1]])
         if name[0] == "cnt":
             return b.const(0)
         return b.emit("undef", [], {"type": t})
+
+    def _zero_adjoint(self, v):
+        if is_array(v.type):
+            z = self.b.emit("zeros_like", [self.primal(v)], {"dtype": F64})
+            z.hint = "d_" + (v.hint or "a")
+            return z
+        return self.b.const(0.0)
 
     # ---- forward sweep ----------------------------------------------------------------------------
     def _remember(self, v, new):
@@ -200,6 +272,8 @@ class ReverseMode:
                 self._forward_loop(op)
             else:
                 new = b.emit(op.prim, [self.fmap[a] for a in op.args], op.attrs)
+                if op.prim == "view" and op.args[0] in self.stored_into:
+                    new = b.emit("copy", [new])  # a snapshot: later writes must not change it
                 if op.results:
                     new.hint = new.hint or op.result.hint
                     self.fmap[op.result] = new
@@ -217,9 +291,13 @@ class ReverseMode:
                     continue
                 prealloc = loop is op and op.prim == "for"
                 size = self.fmap[op.attrs["trip"]] if prealloc else b.const(16)
+                self.tape_capacity[loop] = size
                 b.set(("cnt", id(loop)), b.const(0))
                 for v in self.taped[loop]:
-                    tape = b.emit("empty", [size], {"dtype": v.type})
+                    if is_array(v.type):  # rows of a buffer allocated at the first push
+                        tape = b.emit("undef", [], {"type": Array(v.type.dtype, v.type.ndim + 1)})
+                    else:
+                        tape = b.emit("empty", [size], {"dtype": v.type})
                     tape.hint = "tape_" + (v.hint or "t")
                     b.set(("tape", v.id), tape)
         elif op.prim == "for":  # a nested for: make room for all its iterations at once
@@ -269,7 +347,7 @@ class ReverseMode:
 
     def _reserve(self, loop):
         """Before a nested `for`, grow its tapes to hold its trip count more entries."""
-        vals = self.taped.get(loop)
+        vals = [v for v in self.taped.get(loop, ()) if not is_array(v.type)]  # tape_put grows the others
         if not vals:
             return
         b = self.b
@@ -283,16 +361,23 @@ class ReverseMode:
             return
         b = self.b
         cnt = b.vars[("cnt", id(loop))]
-        if loop.prim == "while":  # a for loop made room for its iterations before it started
-            tape0 = b.vars[("tape", vals[0].id)]
+        numbers = [v for v in vals if not is_array(v.type)]
+        if loop.prim == "while" and numbers:  # a for loop made room for its iterations before it started
+            tape0 = b.vars[("tape", numbers[0].id)]
             full = b.emit("ge", [cnt, b.emit("shape", [tape0], {"dim": 0})])
 
             def grow():
-                for v in vals:
+                for v in numbers:
                     b.set(("tape", v.id), b.emit("tape_grow", [b.vars[("tape", v.id)]]))
             b.if_(full, grow)
         for v in vals:
-            b.emit("store", [b.vars[("tape", v.id)], cnt, b.vars.pop(("p", v.id))])
+            if is_array(v.type):
+                tape = b.emit("tape_put", [b.vars[("tape", v.id)], cnt, b.vars.pop(("p", v.id)),
+                                           self.tape_capacity[loop]])
+                tape.hint = "tape_" + (v.hint or "t")
+                b.set(("tape", v.id), tape)
+            else:
+                b.emit("store", [b.vars[("tape", v.id)], cnt, b.vars.pop(("p", v.id))])
         nxt = b.emit("add", [cnt, b.const(1)])
         nxt.hint = "top"
         b.set(("cnt", id(loop)), nxt)
@@ -305,9 +390,11 @@ class ReverseMode:
         p = PRIMITIVES.get(d.op.prim)
         if p is None:
             return False
+        if is_array(v.type) and d.op.prim != "view":
+            return False  # whole-array work is taped, not redone
         if p.effect == "pure":
             return True
-        if d.op.prim == "load":
+        if d.op.prim in ("load", "view"):
             # A load can be redone in the reverse sweep if nothing writes the array after it.
             arr = d.op.args[0]
             if not (arr in self.fn.params or self.defs[arr].loop is None):
@@ -336,12 +423,17 @@ class ReverseMode:
 
     # ---- adjoints -----------------------------------------------------------------------------------
     def adj(self, v):
+        if v in self.memory:
+            return self.b.vars.get(("D", v.id))
         return self.b.vars.get(("d", v.id))
 
     def accumulate(self, v, contribution):
         if v not in self.active:
             return
         c = contribution.value if isinstance(contribution, Sym) else contribution
+        if v in self.memory:
+            self.b.emit("iadd", [self.array_adj(v), c])
+            return
         old = self.adj(v)
         if old is None:
             new = c
@@ -359,7 +451,7 @@ class ReverseMode:
         b = self.b
         ret = self.fn.body.yields[0]
         b.set(("d", ret.id), b.const(1.0))
-        arrays = [v for v in self.active if is_array(v.type)]
+        arrays = [v for v in self.active if v in self.memory]
         arrays += [self.fn.params[k] for k in self.wrt if is_array(self.fn.params[k].type)]
         for a in sorted(set(arrays), key=lambda v: v.id):
             d_a = b.emit("zeros_like", [self.primal(a)], {"dtype": F64})
@@ -385,7 +477,7 @@ class ReverseMode:
                 any(self._is_relevant(o) for blk in op.blocks for o in blk.ops)
         elif op.prim == "copy":  # d_source += d_copy needs both adjoint arrays
             r = op.args[0] in self.active and op.result in self.active
-        elif op.prim in ("store", "store_add", "add_into"):
+        elif op.prim in ("store", "store_add", "add_into", "view_store"):
             r = op.args[0] in self.active
         else:
             r = bool(op.results) and op.result in self.active
@@ -402,33 +494,72 @@ class ReverseMode:
 
     def _reverse_primitive(self, op):
         b = self.b
-        if op.prim == "load":
+        if op.prim in ("load", "view"):
             g = self.adj(op.result)
-            if g is not None and op.args[0] in self.active:
-                b.emit("store_add", [self.array_adj(op.args[0])] + [self.primal(i) for i in op.args[1:]] + [g])
+            arr = op.args[0]
+            if g is None or arr not in self.active:
+                return
+            idx = [self.primal(i) for i in op.args[1:]]
+            target = self.array_adj(arr) if arr in self.memory else self._zero_adjoint(arr)
+            if op.prim == "load":
+                b.emit("store_add", [target] + idx + [g])
+            else:
+                b.emit("view_add", [target] + idx + [g], op.attrs)
+            if arr not in self.memory:  # an array value defined in a loop: a one-hot contribution
+                self.accumulate(arr, target)
             return
-        if op.prim == "store":
+        if op.prim in ("store", "view_store"):
             arr, idx, val = op.args[0], op.args[1:-1], op.args[-1]
             d_arr = self.array_adj(arr)
             idx = [self.primal(i) for i in idx]
+            if op.prim == "store":
+                if val in self.active:
+                    self.accumulate(val, b.emit("load", [d_arr] + idx))
+                b.emit("store", [d_arr] + idx + [b.const(0.0)])
+                return
             if val in self.active:
-                self.accumulate(val, b.emit("load", [d_arr] + idx))
-            b.emit("store", [d_arr] + idx + [b.const(0.0)])
+                region = b.emit("view", [d_arr] + idx, op.attrs)
+                if is_array(val.type):
+                    self.accumulate(val, b.emit("unbroadcast", [b.emit("copy", [region]), self.primal(val)]))
+                else:
+                    total = b.emit("sum", [region], {"axis": None})
+                    total.hint = "d_" + (val.hint or "v")  # named: computed before the zeroing below
+                    self.accumulate(val, total)
+            b.emit("view_store", [d_arr] + idx + [b.const(0.0)], op.attrs)
             return
         if op.prim == "copy":
-            b.emit("add_into", [self.array_adj(op.args[0]), self.array_adj(op.result)])
+            g = self.adj(op.result)
+            if g is not None:
+                self.accumulate(op.args[0], g)
             return
         g = self.adj(op.result)
-        partials = PRIMITIVES[op.prim].partials
-        if g is None or partials is None:
+        prim = PRIMITIVES[op.prim]
+        if g is None or prim.rules is None:
             return
         args = [Sym(thunk=lambda a=a: self.primal(a)) for a in op.args]
         out = Sym(thunk=lambda: self.primal(op.result))
-        for a, partial in zip(op.args, partials):
+        if prim.vjp is not None:
+            contributions = prim.vjp(Sym(g), args, out, op.attrs)
+            for a, c in zip(op.args, contributions):
+                if c is not None and a in self.active:
+                    self.accumulate(a, c)
+            return
+        for k, (a, partial) in enumerate(zip(op.args, prim.partials)):
             if partial is None or a not in self.active:
                 continue
-            local = partial(*args, out)
-            self.accumulate(a, Sym(g) * local)
+            c = (Sym(g) * partial(*args, out)).value
+            if is_array(op.result.type):
+                c = self._unbroadcast(c, op, k)
+            self.accumulate(a, c)
+
+    def _unbroadcast(self, c, op, k):
+        """The adjoint `c` of an elementwise result, summed back to operand k's shape."""
+        a = op.args[k]
+        if not is_array(a.type):
+            return self.b.emit("sum", [c], {"axis": None})
+        if not any(is_array(o.type) and o is not a for o in op.args):
+            return c  # the only array operand (x * 2.0, x * x): nothing was broadcast
+        return self.b.emit("unbroadcast", [c, self.primal(a)])
 
     def _reverse_if(self, op):
         b = self.b
@@ -457,7 +588,7 @@ class ReverseMode:
         slots = [(p, y, r, init) for p, y, r, init in zip(carried, body.yields, op.results, inits) if p in self.active]
         for p, _, r, _ in slots:
             g = self.adj(r)
-            b.set(("dc", p.id), g if g is not None else b.const(0.0))
+            b.set(("dc", p.id), g if g is not None else self._zero_adjoint(r))
         trip = self.primal(op.attrs["trip"])
         last = b.emit("sub", [trip, b.const(1)])
         if op.prim == "for":
@@ -476,7 +607,7 @@ class ReverseMode:
                 cnt.hint = "top"
                 b.set(("cnt", id(op)), cnt)
                 for v in taped:
-                    popped = b.emit("load", [b.vars[("tape", v.id)], cnt])
+                    popped = b.emit("tape_row" if is_array(v.type) else "load", [b.vars[("tape", v.id)], cnt])
                     popped.hint = v.hint
                     self.frames[-1][v] = popped
             for p, y, _, _ in slots:
@@ -484,7 +615,7 @@ class ReverseMode:
             self._reverse_block(body)
             for p, _, _, _ in slots:
                 g = b.vars.pop(("d", p.id), None)
-                b.set(("dc", p.id), g if g is not None else b.const(0.0))
+                b.set(("dc", p.id), g if g is not None else self._zero_adjoint(p))
             if iv is not None:
                 b.vars.pop(("d", iv.id), None)
             self.frames.pop()

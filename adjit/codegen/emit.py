@@ -88,12 +88,12 @@ class _Emitter:
                 continue
             prim = PRIMITIVES[op.prim]
             args = [_paren(self.src(a)) for a in op.args]
-            expr = prim.source(args, op.attrs)
+            expr = prim.source(args, op.attrs, [a.type for a in op.args])
             if not op.results:
                 out.append(_stmt(expr))
                 continue
             r = op.result
-            inlinable = prim.effect == "pure" or op.prim == "load"
+            inlinable = prim.effect == "pure" or _is_load(op)
             if op.prim in ("const", "undef") or (inlinable and r.hint is None and r in local_users):
                 self.inline[r] = expr
                 continue
@@ -179,20 +179,23 @@ def _single_local_use(block, uses):
     may write memory runs between it and its use."""
     out = set()
     position = {}
+    reads = set()       # values whose expression reads memory: a load, or computed from one
     barrier_after = []  # positions of ops that may write memory (stores, calls into loops...)
     for k, op in enumerate(block.ops):
         args = op.args[:1] if op.prim == "if" else ([] if op.prim in ("for", "while") else op.args)
         for a in args:
             if uses.get(a) == 1 and a in position:
                 start = position[a]
-                if not (_is_load(block.ops[start]) and any(start < b < k for b in barrier_after)):
+                if not (a in reads and any(start < b < k for b in barrier_after)):
                     out.add(a)
         for r in op.results:
             position[r] = k
+            if _is_load(op) or any(a in reads for a in op.args):
+                reads.add(r)
         if op.blocks or (op.prim in PRIMITIVES and PRIMITIVES[op.prim].effect == "write"):
             barrier_after.append(k)
     return out
 
 
 def _is_load(op):
-    return op.prim == "load"
+    return op.prim in ("load", "view", "tape_row")

@@ -67,3 +67,226 @@ def add_into(target, source):
     for k in range(t.shape[0]):
         t[k] += s[k]
 
+
+
+@_jit
+def pow_dbase_array(x, y):
+    """pow_dbase on arrays (either operand may be a scalar): y x**(y-1), 0 where y == 0."""
+    return np.where(y == 0, 0.0, y * x ** (y - 1))
+
+
+@_jit
+def norm2(x):
+    """The 2-norm of a vector (the Frobenius norm of a matrix)."""
+    return np.sqrt(np.sum(x * x))
+
+
+@_jit
+def tape_put(tape, n, v, capacity):
+    """``tape[n] = v`` for a tape of arrays (rows of a (rows, *v.shape) buffer), returning the
+    tape, reallocated with room for at least `capacity` rows (doubling) when it is full."""
+    rows = tape.shape[0]
+    if n >= rows or tape.shape[1:] != v.shape:
+        if n > 0 and tape.shape[1:] != v.shape:
+            raise ValueError("adjit: an array saved in a loop changed shape between iterations")
+        out = np.empty((max(capacity, 2 * rows, n + 1),) + v.shape, dtype=tape.dtype)
+        if n > 0:
+            out[:n] = tape[:n]
+        tape = out
+    tape[n] = v
+    return tape
+
+
+# ---- helpers specialised per array rank ---------------------------------------------------
+# Each is a Python stub whose Numba implementation is generated, for the rank(s) of its
+# arguments, by `numba.extending.overload`: one definition here serves every rank.  An
+# axis is a run-time int; the work is done on a (before, along, after) 3-D view.
+from numba.extending import overload  # noqa: E402
+
+_KERNELS = {
+    # reduction kind: (initial value, update of `acc` by `v`, final step)
+    "sum": ("0", "acc += v", ""),
+    "prod": ("1", "acc *= v", ""),
+    "mean": ("0.0", "acc += v", "acc = acc / along"),
+    # NaN propagates as in NumPy: once acc is NaN it stays; a NaN v replaces acc
+    "max": ("x3[i, 0, j]", "if acc == acc and not v <= acc:\n                    acc = v", ""),
+    "min": ("x3[i, 0, j]", "if acc == acc and not v >= acc:\n                    acc = v", ""),
+}
+
+_SPLIT = """
+    before = 1
+    after = 1
+    for d in range(axis):
+        before *= x.shape[d]
+    for d in range(axis + 1, x.ndim):
+        after *= x.shape[d]
+    along = x.shape[axis]
+"""
+
+
+def _reduced_shape(ndim, src="x"):
+    """An if-chain setting `shape`, the shape of `src` without dimension `axis`."""
+    lines = []
+    for axis in range(ndim):
+        dims = "".join(f"{src}.shape[{d}], " for d in range(ndim) if d != axis)
+        lines.append(f"    {'if' if axis == 0 else 'elif'} axis == {axis}:\n        shape = ({dims})")
+    lines.append("    else:\n        raise ValueError('axis out of range')")
+    return "\n".join(lines)
+
+
+def _compile(src, name):
+    ns = {"np": np}
+    exec(compile(src, f"<adjit runtime: {name}>", "exec"), ns)
+    return ns["impl"]
+
+
+def _reduction_impl(kind, ndim):
+    init, update, final = _KERNELS[kind]
+    empty_check = "    if along == 0:\n        raise ValueError('zero-size array to reduction operation')\n" \
+        if kind in ("max", "min") else ""
+    src = f"""def impl(x, axis):
+{_SPLIT}
+{empty_check}    x3 = np.ascontiguousarray(x).reshape((before, along, after))
+    out = np.empty((before, after), dtype={'np.float64' if kind == 'mean' else 'x.dtype'})
+    for i in range(before):
+        for j in range(after):
+            acc = {init}
+            for k in range({'1' if kind in ('max', 'min') else '0'}, along):
+                v = x3[i, k, j]
+                {update}
+            {final}
+            out[i, j] = acc
+{_reduced_shape(ndim)}
+    return out.reshape(shape)
+"""
+    return _compile(src, kind + "_axis")
+
+
+def _stub(name):
+    def stub(*args):
+        raise NotImplementedError(f"_rt.{name} runs only inside compiled code")
+    stub.__name__ = name
+    return stub
+
+
+def _reduction(kind):
+    stub = _stub(kind + "_axis")
+
+    @overload(stub)
+    def _specialise(x, axis):
+        return _reduction_impl(kind, x.ndim)
+    return stub
+
+
+sum_axis = _reduction("sum")
+mean_axis = _reduction("mean")
+max_axis = _reduction("max")
+min_axis = _reduction("min")
+prod_axis = _reduction("prod")
+
+
+def _adjoint_impl(name, args, body):
+    """An adjoint helper over (before, along, after): g and o are reshaped to (before, after)."""
+    src = f"""def impl({args}):
+{_SPLIT}
+    x3 = np.ascontiguousarray(x).reshape((before, along, after))
+    g2 = np.ascontiguousarray(g).reshape((before, after))
+    out = np.zeros((before, along, after))
+{body}
+    return out.reshape(x.shape)
+"""
+    return _compile(src, name)
+
+
+unreduce = _stub("unreduce")          # g broadcast back along `axis` to x's shape
+route = _stub("route")                # g to the first element equal to o along `axis`
+prod_adjoint = _stub("prod_adjoint")  # d prod(x, axis) / dx times g
+
+
+@overload(unreduce)
+def _unreduce(g, x, axis):
+    return _adjoint_impl("unreduce", "g, x, axis", """
+    for i in range(before):
+        for k in range(along):
+            for j in range(after):
+                out[i, k, j] = g2[i, j]""")
+
+
+@overload(route)
+def _route(g, x, o, axis):
+    return _adjoint_impl("route", "g, x, o, axis", """
+    o2 = np.ascontiguousarray(o).reshape((before, after))
+    for i in range(before):
+        for j in range(after):
+            for k in range(along):
+                if x3[i, k, j] == o2[i, j] or (x3[i, k, j] != x3[i, k, j] and o2[i, j] != o2[i, j]):
+                    out[i, k, j] = g2[i, j]
+                    break""")
+
+
+@overload(prod_adjoint)
+def _prod_adjoint(g, x, axis):
+    # the product of the other elements, by prefix and suffix products (exact at zeros)
+    return _adjoint_impl("prod_adjoint", "g, x, axis", """
+    for i in range(before):
+        for j in range(after):
+            left = 1.0
+            for k in range(along):
+                out[i, k, j] = left
+                left *= x3[i, k, j]
+            right = 1.0
+            for k in range(along - 1, -1, -1):
+                out[i, k, j] *= right * g2[i, j]
+                right *= x3[i, k, j]""")
+
+
+@_jit
+def route_all(g, x, o):
+    """The adjoint of max(x) / min(x) = o over all of x: g at the first element equal to o."""
+    out = np.zeros(x.shape)
+    flat = out.reshape(-1)
+    xs = np.ascontiguousarray(x).reshape(-1)
+    for k in range(xs.shape[0]):
+        if xs[k] == o or (xs[k] != xs[k] and o != o):
+            flat[k] = g
+            break
+    return out
+
+
+@_jit
+def prod_adjoint_all(g, x):
+    """The adjoint of prod(x) over all of x: g times the product of the other elements."""
+    out = np.empty(x.shape)
+    flat = out.reshape(-1)
+    xs = np.ascontiguousarray(x).reshape(-1)
+    left = 1.0
+    for k in range(xs.shape[0]):
+        flat[k] = left
+        left *= xs[k]
+    right = 1.0
+    for k in range(xs.shape[0] - 1, -1, -1):
+        flat[k] *= right * g
+        right *= xs[k]
+    return out
+
+
+unbroadcast = _stub("unbroadcast")
+
+
+@overload(unbroadcast)
+def _unbroadcast(c, like):
+    """c summed over the dimensions NumPy broadcast `like` along, so it has like's shape."""
+    nc, nl = c.ndim, like.ndim
+    loops, indent = [], "    "
+    for d in range(nc):
+        loops.append(f"{indent}for i{d} in range(c.shape[{d}]):")
+        indent += "    "
+    target = "".join(f"i{d + nc - nl} if like.shape[{d}] != 1 else 0, " for d in range(nl))
+    same = "    if c.shape == like.shape:\n        return np.ascontiguousarray(c)\n" if nc == nl else ""
+    src = f"""def impl(c, like):
+{same}    out = np.zeros(like.shape)
+{chr(10).join(loops)}
+{indent}out[({target})] += c[({''.join(f'i{d}, ' for d in range(nc))})]
+    return out
+"""
+    return _compile(src, "unbroadcast")

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import AdjitTypeError, UnsupportedSyntaxError
 from ..ir.core import Value
 from ..ir.types import BOOL, F64, I64, is_array
+from . import arrays
 
 # math.* and np.* functions of scalars -> primitive name
 SCALAR_FUNCTIONS = {}
@@ -42,12 +43,17 @@ def call(tr, target, path, node):
     handler = _BUILTINS.get(target)
     if handler is not None:
         return handler(tr, node)
+    out = arrays.call(tr, target, path, node)
+    if out is not None:
+        return out
     if target in SCALAR_FUNCTIONS:
         _no_keywords(tr, node, path)
-        return _scalar_function(tr, SCALAR_FUNCTIONS[target], path, node)
+        return _scalar_function(tr, SCALAR_FUNCTIONS[target], path, node, on_arrays=isinstance(target, np.ufunc))
     if target is math.pow or target is np.power:
         _no_keywords(tr, node, path)
         x, y = _args(tr, node, 2, path)
+        if target is np.power and (is_array(x.type) or is_array(y.type)):
+            return arrays.elementwise(tr, "pow", [x, y if is_array(y.type) else tr.b.cast(y, F64)], node, path)
         return tr.b.emit("pow", [tr.b.cast(x, F64), tr.b.cast(y, F64)])
     if target in (np.float64, np.int64):
         (x,) = _args(tr, node, 1, path)
@@ -78,8 +84,12 @@ def method(tr, owner, name, node):
     if is_array(owner.type) and name == "copy":
         _args(tr, node, 0, f".{name}")
         return tr.b.emit("copy", [owner])
+    out = arrays.method(tr, owner, name, node) if is_array(owner.type) else None
+    if out is not None:
+        return out
     raise tr.error(UnsupportedSyntaxError, node, f"the method .{name}() is not supported here",
-                   hint="arrays support .copy(); call numpy functions by their np. name")
+                   hint="arrays support .copy(), .sum()/.mean()/.max()/.min()/.prod(), .dot(), .reshape(), "
+                        ".ravel(), .flatten(), .transpose(); call other numpy functions by their np. name")
 
 
 def _no_keywords(tr, node, path):
@@ -100,12 +110,19 @@ def _scalars(tr, values, node, path):
     for v in values:
         if not isinstance(v, Value) or is_array(v.type):
             raise tr.error(UnsupportedSyntaxError, node,
-                           f"{path}() of an array is not supported yet; apply it to elements in a loop")
+                           f"{path}() of an array is not supported", hint="use the numpy function (np.sin...) on arrays, "
+                           "or apply it to the elements in a loop")
     return values
 
 
-def _scalar_function(tr, prim, path, node):
-    args = _scalars(tr, [tr.expr(a) for a in node.args], node, path)
+def _scalar_function(tr, prim, path, node, on_arrays=False):
+    args = [tr.expr(a) for a in node.args]
+    if on_arrays and any(isinstance(a, Value) and is_array(a.type) for a in args):
+        arity = 2 if prim in ("atan2", "hypot", "copysign", "max", "min") else 1
+        if len(args) != arity:
+            raise tr.error(AdjitTypeError, node, f"{path}() takes {arity} argument(s), got {len(args)}")
+        return arrays.elementwise(tr, prim, args, node, path)
+    args = _scalars(tr, args, node, path)
     if prim == "log" and len(args) == 2:  # log(x, base)
         return tr.b.emit("div", [tr.b.emit("log", [args[0]]), tr.b.emit("log", [args[1]])])
     from ..ir.primitives import PRIMITIVES

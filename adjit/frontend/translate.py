@@ -19,7 +19,7 @@ from ..errors import (AdjitError, AdjitNameError, AdjitTypeError, RecursionRefus
 from ..ir.builder import Builder, Unbound
 from ..ir.core import Function, Value
 from ..ir.types import BOOL, F64, I64, is_array
-from . import calls
+from . import arrays, calls
 from .lowering import always_returns, has_break, may_exit, tailify
 from .source import parse_function
 
@@ -270,20 +270,28 @@ class Translator:
             for t, v in zip(target.elts, value.items):
                 self.assign_target(t, v, node)
         elif isinstance(target, ast.Subscript):
-            arr, idx = self.subscript_parts(target)
-            self.store(arr, idx, value, node)
+            arr, idx, spec = self.subscript_parts(target)
+            self.store(arr, idx, spec, value, node)
         else:
             raise self.error(UnsupportedSyntaxError, node, f"cannot assign to {ast.unparse(target)}",
                              hint="assign to a name or to an array element a[i]")
 
-    def store(self, arr, idx, value, node):
-        if not isinstance(value, Value) or is_array(value.type):
-            raise self.error(UnsupportedSyntaxError, node,
-                             "only a number can be stored into an array element (slices come later)")
-        if arr.type.dtype != F64 and value.type == F64:
+    def store(self, arr, idx, spec, value, node):
+        if not isinstance(value, Value):
+            raise self.error(UnsupportedSyntaxError, node, f"cannot store {_kind(value)} into an array")
+        dtype = value.type.dtype if is_array(value.type) else value.type
+        if arr.type.dtype != F64 and dtype == F64:
             raise self.error(AdjitTypeError, node, f"storing a float into an array of {arr.type.dtype}",
                              hint="use a float64 array")
-        self.b.emit("store", [arr] + idx + [value])
+        if spec is None:
+            if is_array(value.type):
+                raise self.error(AdjitTypeError, node, "cannot store an array into one array element")
+            self.b.emit("store", [arr] + idx + [value])
+            return
+        if is_array(value.type) and value.type.ndim > arrays.view_ndim(spec):
+            raise self.error(AdjitTypeError, node, f"cannot store a {value.type.ndim}-d array into a "
+                             f"{arrays.view_ndim(spec)}-d slice")
+        self.b.emit("view_store", [arr] + idx + [value], {"spec": spec})
 
     def stmt_AugAssign(self, s):
         op = _BINOPS.get(type(s.op))
@@ -291,12 +299,18 @@ class Translator:
             raise self.error(UnsupportedSyntaxError, s, f"the operator {type(s.op).__name__}= is not supported")
         if isinstance(s.target, ast.Name):
             old = self.read_name(s.target)
-            self.assign(s.target.id, self.binop(op, old, self.expr(s.value), s), s)
+            new = self.binop(op, old, self.expr(s.value), s)
+            if isinstance(old, Value) and is_array(old.type):
+                # `a += v` on an array writes into it, as NumPy does (other names of it see the change)
+                full = tuple(arrays.FULL_SLICE for _ in range(old.type.ndim))
+                self.store(old, [], full, new, s)
+            else:
+                self.assign(s.target.id, new, s)
         elif isinstance(s.target, ast.Subscript):
-            arr, idx = self.subscript_parts(s.target)
+            arr, idx, spec = self.subscript_parts(s.target)
             rhs = self.expr(s.value)
-            old = self.b.emit("load", [arr] + idx)
-            self.store(arr, idx, self.binop(op, old, rhs, s), s)
+            old = self.b.emit("load", [arr] + idx) if spec is None else self.b.emit("view", [arr] + idx, {"spec": spec})
+            self.store(arr, idx, spec, self.binop(op, old, rhs, s), s)
         else:
             raise self.error(UnsupportedSyntaxError, s, f"cannot update {ast.unparse(s.target)}")
 
@@ -458,7 +472,10 @@ class Translator:
         return self.b.cast(v, I64)
 
     def condition(self, e):
-        v = self.scalar(e, "a condition")
+        v = self.value(e, "a condition")
+        if is_array(v.type):
+            raise self.error(AdjitTypeError, e, "the truth value of an array is ambiguous",
+                             hint="reduce it first: np.any / np.all are not supported, compare np.max(...) or np.sum(...)")
         return v if v.type == BOOL else self.b.emit("truth", [v])
 
     def expr_Constant(self, e):
@@ -514,6 +531,8 @@ class Translator:
                 raise self.error(AdjitNameError, e, f"{base.path}.{e.attr} does not exist") from None
             return self.from_python(obj, f"{base.path}.{e.attr}", e)
         if isinstance(base, Value) and is_array(base.type):
+            if e.attr == "T":
+                return arrays.transpose(self, base, e)
             if e.attr == "shape":
                 return Tup([self.b.emit("shape", [base], {"dim": k}) for k in range(base.type.ndim)])
             if e.attr == "ndim":
@@ -524,21 +543,24 @@ class Translator:
                     out = self.b.emit("mul", [out, self.b.emit("shape", [base], {"dim": k})])
                 return out
         raise self.error(UnsupportedSyntaxError, e, f"the attribute .{e.attr} is not supported here",
-                         hint="arrays support .shape, .ndim, .size and .copy()")
+                         hint="arrays support .shape, .ndim, .size, .T and methods such as .sum(), .copy()")
 
     def expr_Tuple(self, e):
         return Tup([self.expr(x) for x in e.elts])
 
     def expr_BinOp(self, e):
+        if isinstance(e.op, ast.MatMult):
+            return arrays.matmul(self, self.expr(e.left), self.expr(e.right), e, "@")
         op = _BINOPS.get(type(e.op))
         if op is None:
-            raise self.error(UnsupportedSyntaxError, e, f"the operator {_OPNAMES.get(type(e.op), type(e.op).__name__)} is not supported",
-                             hint="the matrix operator @ comes with whole-array support; loop over the elements")
+            raise self.error(UnsupportedSyntaxError, e, f"the operator {_OPNAMES.get(type(e.op), type(e.op).__name__)} is not supported")
         return self.binop(op, self.expr(e.left), self.expr(e.right), e)
 
     def binop(self, op, a, b, node):
+        if isinstance(a, Value) and isinstance(b, Value) and (is_array(a.type) or is_array(b.type)):
+            return arrays.elementwise(self, op, [a, b], node)
         for v in (a, b):
-            if not isinstance(v, Value) or is_array(v.type):
+            if not isinstance(v, Value):
                 raise self.error(UnsupportedSyntaxError, node, f"arithmetic on {_kind(v)} is not supported",
                                  hint="index the array (a[i]) or loop over its elements")
         if op == "pow" and a.type != F64 and b.type != F64 and not (b.const is not None and b.const[0] >= 0):
@@ -550,7 +572,9 @@ class Translator:
     def expr_UnaryOp(self, e):
         if isinstance(e.op, ast.Not):
             return self.b.emit("not_", [self.condition(e.operand)])
-        v = self.scalar(e.operand)
+        v = self.value(e.operand)
+        if is_array(v.type):
+            return arrays.unary(self, e.op, v, e)
         if isinstance(e.op, ast.USub):
             if v.const is not None:
                 return self.b.const(-v.const[0], v.type if v.type != BOOL else I64)
@@ -580,7 +604,18 @@ class Translator:
         return chain(e.values)
 
     def expr_Compare(self, e):
-        left = self.scalar(e.left)
+        left = self.value(e.left)
+        if len(e.ops) == 1:  # no short-circuit to keep: both sides are evaluated
+            right = self.value(e.comparators[0])
+            name = _CMPOPS.get(type(e.ops[0]))
+            if name is None:
+                raise self.error(UnsupportedSyntaxError, e, f"the comparison {type(e.ops[0]).__name__} is not supported",
+                                 hint="use < <= > >= == !=")
+            if is_array(left.type) or is_array(right.type):
+                return arrays.elementwise(self, name, [left, right], e)
+            return self.b.emit(name, [left, right])
+        if is_array(left.type):
+            raise self.error(UnsupportedSyntaxError, e, "chained comparisons of arrays are not supported")
 
         def chain(left, ops, rights):
             right = self.scalar(rights[0])
@@ -600,20 +635,12 @@ class Translator:
         return self.b.if_(cond, lambda: [self.scalar(e.body)], lambda: [self.scalar(e.orelse)])[0]
 
     def subscript_parts(self, e):
+        """(array, index operands, view spec): spec is None for one element, else a view
+        (see adjit.ir.array_primitives) covering every dimension."""
         arr = self.expr(e.value)
         if not (isinstance(arr, Value) and is_array(arr.type)):
             raise self.error(UnsupportedSyntaxError, e, f"cannot index {_kind(arr)}")
-        index = e.slice
-        parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        if any(isinstance(p, ast.Slice) for p in parts):
-            raise self.error(UnsupportedSyntaxError, e, "slices are not supported yet",
-                             hint="loop over the elements and index them one by one")
-        if len(parts) != arr.type.ndim:
-            hint = "write a[i, j] rather than a[i][j]" if isinstance(e.value, ast.Subscript) else \
-                "index every dimension: a[i, j] for a 2-D array"
-            raise self.error(UnsupportedSyntaxError, e,
-                             f"an array with {arr.type.ndim} dimension(s) indexed with {len(parts)} index(es)", hint=hint)
-        return arr, [self.int_value(p, "array indices must be integers") for p in parts]
+        return (arr,) + arrays.index(self, arr, e)
 
     def expr_Subscript(self, e):
         base = self.expr(e.value)
@@ -625,8 +652,10 @@ class Translator:
                 return base.items[k.const[0]]
             except IndexError:
                 raise self.error(AdjitError, e, "tuple index out of range") from None
-        arr, idx = self.subscript_parts(e)
-        return self.b.emit("load", [arr] + idx)
+        arr, idx, spec = self.subscript_parts(e)
+        if spec is None:
+            return self.b.emit("load", [arr] + idx)
+        return self.b.emit("view", [arr] + idx, {"spec": spec})
 
     def expr_Call(self, e):
         if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):

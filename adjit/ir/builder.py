@@ -17,7 +17,7 @@ the AD passes fill in a zero or a placeholder.
 """
 from .core import Block, Op, Value, replace_uses
 from .primitives import PRIMITIVES
-from .types import BOOL, F64, I64, unify
+from .types import BOOL, F64, I64, Array, unify
 
 
 class Unbound:
@@ -73,6 +73,8 @@ class Builder:
             return v
         if _const_value(v) is not None:
             return self.const(_const_value(v), t)
+        if isinstance(t, Array) and isinstance(v.type, Array) and t.ndim == v.type.ndim:
+            t = t.dtype  # an array of another dtype: the elementwise cast
         prim = {F64: "f64", I64: "i64", BOOL: "truth"}.get(t)
         if prim is None:
             raise TypeError(f"cannot convert {v.type} to {t}")

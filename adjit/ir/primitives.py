@@ -10,6 +10,14 @@ One entry per primitive, and everything about a primitive sits in its entry:
   an operand with no derivative (integers, indices, non-smooth steps).  A primitive
   with ``partials=None`` has a zero derivative everywhere it is defined.
 * ``effect``   "pure", "read" (loads), "write" (stores) or "alloc" (creates an array).
+* ``array_fmt``  for an elementwise primitive, the source it becomes when an operand is an
+  array (``np.sin`` for ``math.sin``); such primitives broadcast as NumPy does, and their
+  reverse rule sums the adjoint back to each operand's shape.
+* ``vjp``      for a whole-array primitive (reductions, matmul, reshapes...), one rule per
+  operand giving its adjoint contribution directly: ``lambda g, *operands, o: ...``.
+
+Whole-array primitives live in `adjit.ir.array_primitives`, which adds its entries to
+the same table.
 
 Non-smooth conventions (documented in docs/limitations.md): max/min route the
 gradient to the selected operand, ties to the first; abs'(0) = sign(0) = 0; floor, ceil,
@@ -31,18 +39,56 @@ class Primitive:
     fmt: object               # format string over {0}, {1}... or (arg sources, attrs) -> source
     partials: Optional[tuple] = None
     effect: str = "pure"
+    array_fmt: object = None  # elementwise primitives: the source when an operand is an array
+    vjp: Optional[tuple] = None  # whole-array primitives: per operand, (g, *operands, o) -> contribution
 
-    def source(self, args, attrs):
-        if callable(self.fmt):
-            return self.fmt(args, attrs)
-        return self.fmt.format(*args, **attrs)
+    def source(self, args, attrs, types=()):
+        fmt = self.fmt
+        if self.array_fmt is not None and any(is_array(t) for t in types):
+            fmt = self.array_fmt
+        if callable(fmt):
+            return fmt(args, attrs)
+        return fmt.format(*args, **attrs)
+
+    @property
+    def elementwise(self):
+        return self.array_fmt is not None
+
+    @property
+    def rules(self):
+        """Per operand: its derivative rule (a partial or a vjp), or None."""
+        return self.partials if self.partials is not None else self.vjp
 
 
 PRIMITIVES = {}
 
 
-def _add(name, args, result, fmt, partials=None, effect="pure"):
-    PRIMITIVES[name] = Primitive(name, args, result, fmt, partials, effect)
+def _add(name, args, result, fmt, partials=None, effect="pure", array_fmt=None, vjp=None):
+    if array_fmt is not None:  # elementwise: the same rules lifted to arrays (broadcasting)
+        args, result = _lift_args(args), _lift_result(args, result)
+    PRIMITIVES[name] = Primitive(name, args, result, fmt, partials, effect, array_fmt, vjp)
+
+
+def _scalar_types(ts):
+    return [t.dtype if is_array(t) else t for t in ts]
+
+
+def _lift_args(rule):
+    """Scalar operands are converted as the scalar rule says; arrays are used as they are
+    (NumPy mixes int, bool and float arrays itself)."""
+    def args(ts, attrs):
+        wanted = rule(_scalar_types(ts), attrs)
+        return [t if is_array(t) else w for t, w in zip(ts, wanted)]
+    return args
+
+
+def _lift_result(args_rule, rule):
+    """With an array operand, the result is an array of the broadcast rank."""
+    def result(ts, attrs):
+        r = rule(args_rule(_scalar_types(ts), attrs), attrs)
+        ndims = [t.ndim for t in ts if is_array(t)]
+        return Array(r, max(ndims)) if ndims else r
+    return result
 
 
 # ---- type rules -----------------------------------------------------------------------
@@ -83,37 +129,41 @@ def _pow_args(ts, attrs):
 
 
 # ---- arithmetic --------------------------------------------------------------------------
-_add("add", _promoted, _first, "{0} + {1}", (lambda x, y, o: 1, lambda x, y, o: 1))
-_add("sub", _promoted, _first, "{0} - {1}", (lambda x, y, o: 1, lambda x, y, o: -1))
-_add("mul", _promoted, _first, "{0} * {1}", (lambda x, y, o: y, lambda x, y, o: x))
-_add("div", _floats, _f64, "{0} / {1}", (lambda x, y, o: 1 / y, lambda x, y, o: -o / y))
-_add("floordiv", _promoted, _first, "{0} // {1}")
-_add("mod", _promoted, _first, "{0} % {1}", (lambda x, y, o: 1, lambda x, y, o: -F.ffloor(x / y)))
+_add("add", _promoted, _first, "{0} + {1}", (lambda x, y, o: 1, lambda x, y, o: 1), array_fmt="{0} + {1}")
+_add("sub", _promoted, _first, "{0} - {1}", (lambda x, y, o: 1, lambda x, y, o: -1), array_fmt="{0} - {1}")
+_add("mul", _promoted, _first, "{0} * {1}", (lambda x, y, o: y, lambda x, y, o: x), array_fmt="{0} * {1}")
+_add("div", _floats, _f64, "{0} / {1}", (lambda x, y, o: 1 / y, lambda x, y, o: -o / y), array_fmt="{0} / {1}")
+_add("floordiv", _promoted, _first, "{0} // {1}", array_fmt="{0} // {1}")
+_add("mod", _promoted, _first, "{0} % {1}", (lambda x, y, o: 1, lambda x, y, o: -F.ffloor(x / y)), array_fmt="{0} % {1}")
 _add("pow", _pow_args, _first, "{0} ** {1}",
      (lambda x, y, o: F.pow_dbase(x, y),
-      lambda x, y, o: F.select(F.gt(x, 0.0), o * F.log(x), 0.0)))
-_add("pow_dbase", _pow_args, _f64, "_rt.pow_dbase({0}, {1})")  # d(x**y)/dx, 0 where y == 0
-_add("neg", lambda ts, a: [promote(*ts)], _first, "-{0}", (lambda x, o: -1,))
-_add("abs", lambda ts, a: [promote(*ts)], _first, "abs({0})", (lambda x, o: F.sign(x),))
+      lambda x, y, o: F.select(F.gt(x, 0.0), o * F.log(x), 0.0)), array_fmt="{0} ** {1}")
+# d(x**y)/dx, 0 where y == 0
+_add("pow_dbase", _pow_args, _f64, "_rt.pow_dbase({0}, {1})", array_fmt="_rt.pow_dbase_array({0}, {1})")
+_add("neg", lambda ts, a: [promote(*ts)], _first, "-{0}", (lambda x, o: -1,), array_fmt="-{0}")
+_add("abs", lambda ts, a: [promote(*ts)], _first, "abs({0})", (lambda x, o: F.sign(x),), array_fmt="np.abs({0})")
 _add("max", _promoted, _first, "max({0}, {1})",
-     (lambda x, y, o: F.f64(F.ge(x, y)), lambda x, y, o: F.f64(F.lt(x, y))))
+     (lambda x, y, o: F.f64(F.ge(x, y)), lambda x, y, o: F.f64(F.lt(x, y))), array_fmt="np.maximum({0}, {1})")
 _add("min", _promoted, _first, "min({0}, {1})",
-     (lambda x, y, o: F.f64(F.le(x, y)), lambda x, y, o: F.f64(F.gt(x, y))))
+     (lambda x, y, o: F.f64(F.le(x, y)), lambda x, y, o: F.f64(F.gt(x, y))), array_fmt="np.minimum({0}, {1})")
 _add("select", lambda ts, a: [BOOL] + [promote(*ts[1:])] * 2, lambda ts, a: ts[1],
-     "{1} if {0} else {2}", (None, lambda c, x, y, o: F.f64(c), lambda c, x, y, o: F.f64(F.not_(c))))
+     "{1} if {0} else {2}", (None, lambda c, x, y, o: F.f64(c), lambda c, x, y, o: F.f64(F.not_(c))),
+     array_fmt="np.where({0}, {1}, {2})")
 
 # ---- comparisons and logic ---------------------------------------------------------------
 for _name, _op in [("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")]:
-    _add(_name, _promoted, _bool, "{0} %s {1}" % _op)
-_add("not_", lambda ts, a: [BOOL], _bool, "not {0}")
-_add("and_", lambda ts, a: [BOOL, BOOL], _bool, "{0} and {1}")  # only on already-computed bools
-_add("or_", lambda ts, a: [BOOL, BOOL], _bool, "{0} or {1}")
+    _add(_name, _promoted, _bool, "{0} %s {1}" % _op, array_fmt="{0} %s {1}" % _op)
+_add("not_", lambda ts, a: [BOOL], _bool, "not {0}", array_fmt="np.logical_not({0})")
+# and_/or_: only on already-computed bools
+_add("and_", lambda ts, a: [BOOL, BOOL], _bool, "{0} and {1}", array_fmt="np.logical_and({0}, {1})")
+_add("or_", lambda ts, a: [BOOL, BOOL], _bool, "{0} or {1}", array_fmt="np.logical_or({0}, {1})")
 
 # ---- casts ---------------------------------------------------------------------------------
 # Numba has no float(bool): a bool operand goes through int first
-_add("f64", lambda ts, a: [I64 if ts[0] == BOOL else ts[0]], _f64, "float({0})", (lambda x, o: 1,))
-_add("i64", _as_is, _i64, "int({0})")
-_add("truth", _as_is, _bool, "{0} != 0")
+_add("f64", lambda ts, a: [I64 if ts[0] == BOOL else ts[0]], _f64, "float({0})", (lambda x, o: 1,),
+     array_fmt="{0}.astype(np.float64)")
+_add("i64", _as_is, _i64, "int({0})", array_fmt="{0}.astype(np.int64)")
+_add("truth", _as_is, _bool, "{0} != 0", array_fmt="{0} != 0")
 
 # ---- scalar math: name, Python source, local derivative --------------------------------------
 _SQRT_PI = math.sqrt(math.pi)
@@ -147,20 +197,26 @@ _UNARY = {
     "ffloor": ("np.floor", None),  # np.floor / np.ceil of a scalar stay float
     "fceil": ("np.ceil", None),
 }
+# the NumPy ufunc of each, for arrays (erf and erfc have none: refused on arrays)
+_NUMPY_UFUNC = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
+                "atanh": "arctanh", "ffloor": "floor", "fceil": "ceil", "erf": None, "erfc": None}
 for _name, (_fn, _d) in _UNARY.items():
-    _add(_name, _floats, _f64, _fn + "({0})", None if _d is None else (_d,))
-_add("floor", _floats, _i64, "math.floor({0})")  # Python's math.floor returns an int
-_add("ceil", _floats, _i64, "math.ceil({0})")
+    _ufunc = _NUMPY_UFUNC.get(_name, _name)
+    _add(_name, _floats, _f64, _fn + "({0})", None if _d is None else (_d,),
+         array_fmt=None if _ufunc is None else "np.%s({0})" % _ufunc)
+# Python's math.floor returns an int
+_add("floor", _floats, _i64, "math.floor({0})", array_fmt="np.floor({0}).astype(np.int64)")
+_add("ceil", _floats, _i64, "math.ceil({0})", array_fmt="np.ceil({0}).astype(np.int64)")
 for _name in ("isnan", "isinf", "isfinite"):
-    _add(_name, _floats, _bool, "math.%s({0})" % _name)
+    _add(_name, _floats, _bool, "math.%s({0})" % _name, array_fmt="np.%s({0})" % _name)
 
 _add("atan2", _floats, _f64, "math.atan2({0}, {1})",
-     (lambda y, x, o: x / (x * x + y * y), lambda y, x, o: -y / (x * x + y * y)))
+     (lambda y, x, o: x / (x * x + y * y), lambda y, x, o: -y / (x * x + y * y)), array_fmt="np.arctan2({0}, {1})")
 _add("hypot", _floats, _f64, "math.hypot({0}, {1})",
      (lambda x, y, o: F.select(F.gt(o, 0.0), x / o, 0.0),
-      lambda x, y, o: F.select(F.gt(o, 0.0), y / o, 0.0)))
+      lambda x, y, o: F.select(F.gt(o, 0.0), y / o, 0.0)), array_fmt="np.hypot({0}, {1})")
 _add("copysign", _floats, _f64, "math.copysign({0}, {1})",
-     (lambda x, y, o: F.sign(x) * F.copysign(1.0, y), None))
+     (lambda x, y, o: F.sign(x) * F.copysign(1.0, y), None), array_fmt="np.copysign({0}, {1})")
 
 
 # ---- constants -----------------------------------------------------------------------------
@@ -220,4 +276,7 @@ _add("tape_reserve", lambda ts, a: [ts[0], I64], _first, "_rt.tape_reserve({0}, 
 
 
 def is_differentiable(prim):
-    return PRIMITIVES[prim].partials is not None
+    return PRIMITIVES[prim].rules is not None
+
+
+from . import array_primitives  # noqa: E402,F401  (adds the whole-array entries to the table)
