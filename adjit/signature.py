@@ -35,14 +35,15 @@ def bind(func, args, kwargs):
     """Positional arguments of `func` from a call's args and kwargs, defaults applied."""
     import inspect
     from .frontend.source import parse_function
-    parse_function(func)  # a builtin, a ufunc or exec'd code: SourceUnavailableError now, not a binding error
+    parsed = parse_function(func)  # a builtin, a ufunc or exec'd code: SourceUnavailableError now, not a binding error
     sig = inspect.signature(func)
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             from .errors import UnsupportedSyntaxError
-            code = func.__code__
-            raise UnsupportedSyntaxError(f"{func.__name__}() has a *{p.name} parameter, which compiled functions cannot take",
-                                         filename=code.co_filename, lineno=code.co_firstlineno,
+            stars, node = ("*", parsed.tree.args.vararg) if p.kind == p.VAR_POSITIONAL else ("**", parsed.tree.args.kwarg)
+            filename, lineno, text = parsed.where(node)
+            raise UnsupportedSyntaxError(f"{func.__name__}() has a {stars}{p.name} parameter, which compiled functions "
+                                         "cannot take", filename=filename, lineno=lineno, source_line=text,
                                          hint="use plain positional parameters")
     try:
         bound = sig.bind(*args, **kwargs)

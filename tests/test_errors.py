@@ -682,10 +682,6 @@ XFAIL = {
     stmt_no_return_on_some_path: "adjit bug: 'may reach its end without returning' is reported at the `if` that "
                                  "returns, not at the last statement of the path that falls off the end",
     expr_nested_tuple_return: "adjit bug: 'returning a nested tuple' is reported at the def line, not at the return",
-    param_varargs: "adjit bug: *args is refused at the call as AdjitTypeError \"argument 'args' ... is a tuple\" "
-                   "(signature.bind) before the frontend's UnsupportedSyntaxError with a line can be raised",
-    param_kwargs: "adjit bug: **kw is refused at the call as AdjitTypeError \"argument 'kw' ... is a dict\" "
-                  "(signature.bind) before the frontend's UnsupportedSyntaxError with a line can be raised",
 }
 
 
