@@ -17,9 +17,12 @@ depends on the data only (it needs lgamma, which compiled code does not have), s
 computed in Python when the input is read and passed in as ``wishart_c``.  The gradient
 is with respect to alpha, mu, q and l.
 
-The quadratic form is computed row by row, (Q (x - mu))_j = exp(q_j) (x_j - mu_j) +
-sum_{i<j} l[i (2d - i - 1) / 2 + j - i - 1] (x_i - mu_i), with scalars only; the per-point,
-per-component log densities go to an (n, k) array that is written once.
+Each Q_k is first written out as a full lower-triangular matrix (a (k, d, d) array,
+with the prior's Frobenius norms summed on the way); then the log densities of all
+points and components go to an (n, k) array, and a second loop over the points takes
+their logsumexps (by the index of the maximum, as the ``lse`` eval).  Keeping the two
+loops apart means the second one only reads the array: adjit's gradient then reloads
+its entries instead of taping them.
 """
 import math
 
@@ -36,41 +39,46 @@ def gmm_objective(alpha, mu, q, l, x, gamma, m, wishart_c):
     n = x.shape[0]
     d = x.shape[1]
     k = alpha.shape[0]
-    qdiag = np.empty((k, d))
+    lower = np.zeros((k, d, d))
     sum_q = np.empty(k)
+    prior = 0.0
     for ik in range(k):
         acc = 0.0
+        frobenius = 0.0
         for j in range(d):
-            qdiag[ik, j] = math.exp(q[ik, j])
+            e = math.exp(q[ik, j])
+            lower[ik, j, j] = e
+            frobenius += e * e
             acc += q[ik, j]
         sum_q[ik] = acc
+        idx = 0
+        for i in range(d):
+            for j in range(i + 1, d):
+                lower[ik, j, i] = l[ik, idx]
+                frobenius += l[ik, idx] * l[ik, idx]
+                idx += 1
+        prior += 0.5 * gamma * gamma * frobenius - m * acc
     log_density = np.empty((n, k))
-    slse = 0.0
     for ix in range(n):
         for ik in range(k):
             sq = 0.0
             for j in range(d):
-                v = qdiag[ik, j] * (x[ix, j] - mu[ik, j])
-                for i in range(j):
-                    v += l[ik, i * (2 * d - i - 1) // 2 + j - i - 1] * (x[ix, i] - mu[ik, i])
+                v = 0.0
+                for i in range(j + 1):
+                    v += lower[ik, j, i] * (x[ix, i] - mu[ik, i])
                 sq += v * v
             log_density[ix, ik] = alpha[ik] + sum_q[ik] - 0.5 * sq
-        top = log_density[ix, 0]
+    slse = 0.0
+    for ix in range(n):
+        best = 0
         for ik in range(1, k):
-            if log_density[ix, ik] > top:
-                top = log_density[ix, ik]
+            if log_density[ix, ik] > log_density[ix, best]:
+                best = ik
+        top = log_density[ix, best]
         se = 0.0
         for ik in range(k):
             se += math.exp(log_density[ix, ik] - top)
         slse += top + math.log(se)
-    prior = 0.0
-    for ik in range(k):
-        frobenius = 0.0
-        for j in range(d):
-            frobenius += qdiag[ik, j] * qdiag[ik, j]
-        for j in range(l.shape[1]):
-            frobenius += l[ik, j] * l[ik, j]
-        prior += 0.5 * gamma * gamma * frobenius - m * sum_q[ik]
     return -n * d * HALF_LOG_2PI + slse - n * logsumexp(alpha) - prior + k * wishart_c
 
 

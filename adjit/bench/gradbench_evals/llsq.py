@@ -3,8 +3,10 @@
     y(x) = 1/2 sum_{i<n} (s_i - x_0 - x_1 t_i - ... - x_{m-1} t_i^(m-1))^2,
     t_i = -1 + 2 i / (n - 1),   s_i = sign(t_i),
 
-with the gradient with respect to the m coefficients x.  The powers of t_i are
-accumulated by one multiplication per term instead of calling pow.
+with the gradient with respect to the m coefficients x.  The powers t_i^j are computed
+first, into an (n, m) design matrix that does not depend on x (one multiplication per
+entry instead of a call to pow); the residuals then read it.  As the matrix is not
+differentiated, the gradient reads its entries again instead of taping them.
 """
 import adjit
 import numpy as np
@@ -14,14 +16,18 @@ from . import Eval, EvalFunction, floats, to_float, to_list
 
 def llsq_objective(x, n):
     m = x.shape[0]
-    total = 0.0
+    powers = np.empty((n, m))
     for i in range(n):
         t = -1.0 + i * 2.0 / (n - 1)
-        r = np.sign(t)
-        power = 1.0
+        p = 1.0
         for j in range(m):
-            r -= x[j] * power
-            power *= t
+            powers[i, j] = p
+            p *= t
+    total = 0.0
+    for i in range(n):
+        r = np.sign(-1.0 + i * 2.0 / (n - 1))
+        for j in range(m):
+            r -= x[j] * powers[i, j]
         total += r * r
     return 0.5 * total
 

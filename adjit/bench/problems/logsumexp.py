@@ -1,4 +1,10 @@
-"""log(sum(exp(x))) with the max trick, written as loops."""
+"""log(sum(exp(x))) with the max trick, written as loops.
+
+The maximum is found by its index (the first one wins ties), so the value m = x[imax]
+is read once: the loop that finds it is integer bookkeeping with nothing to
+differentiate, and the gradient needs no tape for it.  This function is also gradbench's
+`lse` eval (adjit.bench.gradbench_evals.lse).
+"""
 import math
 
 import numba
@@ -9,10 +15,11 @@ from ..problem import Problem
 
 def logsumexp(x):
     n = x.shape[0]
-    m = x[0]
+    imax = 0
     for i in range(1, n):
-        if x[i] > m:
-            m = x[i]
+        if x[i] > x[imax]:
+            imax = i
+    m = x[imax]
     s = 0.0
     for i in range(n):
         s += math.exp(x[i] - m)
@@ -55,7 +62,8 @@ def logsumexp_adjoint(x):
 PROBLEM = Problem(
     name="logsumexp",
     title="logsumexp with the max trick, loops",
-    summary="m = max x (a loop with an if), then m + log(sum exp(x - m)) (a loop); "
+    summary="m = max x (a loop with an if, over the index of the maximum), then m + log(sum exp(x - m)) "
+            "(a loop); "
             "gradient with respect to x (the softmax).",
     function=logsumexp,
     make_args=make_args,

@@ -36,37 +36,33 @@ GRADBENCH_STEPS = 10       # s for the `ode-gradbench` problem
 def rk4_chain(x0, c, s, y):
     """s RK4 steps over t in [0, 2] of y_0' = x0, y_i' = c_i y_(i-1) (i > 0).
 
-    `y` (length n) holds y(0) on entry and y(2) on return; c_0 is not read.  A plain helper: adjit
-    inlines it into its callers, here and in the gradbench `ode` eval.
+    `y` (length n) holds y(0) on entry and y(2) on return; c_0 is not read.  A plain
+    helper: adjit inlines it into its callers, here and in the gradbench `ode` eval.
+
+    The four RK4 stages are fused into one sweep over i.  Stage m of entry i reads only
+    entry i-1 (y_(i-1) and its stage m-1), so the sweep carries entry i-1's old value
+    and stages in scalars instead of filling four stage arrays: one pass over y per step
+    instead of nine, and a gradient that tapes four numbers per entry and step.
     """
     n = y.shape[0]
     h = 2.0 / s
-    u = np.zeros(n)
-    k1 = np.zeros(n)
-    k2 = np.zeros(n)
-    k3 = np.zeros(n)
-    k4 = np.zeros(n)
     for step in range(s):
-        k1[0] = x0
+        y_prev = y[0]
+        k1_prev = x0        # at i = 0 every stage is x0
+        k2_prev = x0
+        k3_prev = x0
+        y[0] = y_prev + h * x0
         for i in range(1, n):
-            k1[i] = c[i] * y[i - 1]
-        for i in range(n):
-            u[i] = y[i] + 0.5 * h * k1[i]
-        k2[0] = x0
-        for i in range(1, n):
-            k2[i] = c[i] * u[i - 1]
-        for i in range(n):
-            u[i] = y[i] + 0.5 * h * k2[i]
-        k3[0] = x0
-        for i in range(1, n):
-            k3[i] = c[i] * u[i - 1]
-        for i in range(n):
-            u[i] = y[i] + h * k3[i]
-        k4[0] = x0
-        for i in range(1, n):
-            k4[i] = c[i] * u[i - 1]
-        for i in range(n):
-            y[i] = y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+            y_old = y[i]
+            k1 = c[i] * y_prev
+            k2 = c[i] * (y_prev + 0.5 * h * k1_prev)
+            k3 = c[i] * (y_prev + 0.5 * h * k2_prev)
+            k4 = c[i] * (y_prev + h * k3_prev)
+            y[i] = y_old + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            y_prev = y_old
+            k1_prev = k1
+            k2_prev = k2
+            k3_prev = k3
 
 
 def ode_last_output(x, s):
