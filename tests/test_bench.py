@@ -154,6 +154,16 @@ def test_installed_peer_engines_agree_with_the_hand_adjoints(engine_name):
         assert row.status in ("ok", "skipped"), (name, row.status, row.error, row.message)
 
 
+@pytest.mark.parametrize("engine_name", ["adjit.tape", "adjit"])
+def test_adjit_engines_agree_with_the_hand_adjoints(engine_name):
+    engine, = make_engines([engine_name])
+    settings = RunSettings(timing=QUICK, rtol=1e-8, quick=True)
+    results = run_all(list(PROBLEMS.values()), [engine], lambda p: [p.test_size], settings,
+                      progress(len(PROBLEMS), enabled=False))
+    for name, [(size, [row])] in results.items():
+        assert row.status == "ok", (name, row.status, row.error, row.message)
+
+
 def ignores_its_second_argument(a, b):
     return a * a
 

@@ -152,3 +152,9 @@ def test_demo():
     assert "[ 1.         -0.54030231  4.        ]" in out.stdout
     assert "GradCheck(ok" in out.stdout
 
+
+def test_mlp_digits():
+    pytest.importorskip("sklearn")
+    out = run("mlp_digits.py", "--epochs", 5, "--timing-steps", 10)
+    assert number(r"test accuracy: " + FLOAT, out) >= 0.9
+    assert number(r"adjit.tape.grad .*gradient differs from adjit's by " + FLOAT, out) < 1e-10

@@ -30,6 +30,9 @@ class Problem:
     sweep: tuple                 # sizes of a --plot run when --sizes is not given
     test_size: int               # size used by the unit tests (finite differences)
     notes: tuple = field(default=())
+    #: the function is whole-array NumPy code (matrix products, reductions), not scalar
+    #: loops: engines that run it on 0-d values (torch's scalar engine) skip it
+    vectorised: bool = False
 
     def args(self, size, seed=0):
         """The inputs at `size`; the same (size, seed) always gives the same inputs."""

@@ -43,7 +43,8 @@ class TapeEngine(AdjitEngine):
 
 class PrimalEngine(Engine):
     """The function alone, compiled: adjit.jit, or numba.njit when adjit.jit is missing
-    or fails on the problem (labelled so in the table).
+    or fails on the problem, or NumPy itself when Numba cannot compile it either (e.g.
+    ``np.max(z, axis=1, keepdims=True)``); labelled so in the table.
 
     Its time is the denominator of the "x primal" column: how many function evaluations
     one gradient costs.
@@ -77,5 +78,10 @@ class PrimalEngine(Engine):
             if "not available" in str(exc) or "cannot import" in str(exc):
                 reason = "adjit.jit unavailable"
             else:
-                reason = f"adjit.jit failed: {type(exc).__name__}"
-            return numba.njit(cache=True)(function), f"primal (numba.njit fallback, {reason})"
+                reason = f"adjit.jit raised {type(exc).__name__}"
+            compiled = numba.njit(cache=True)(function)
+            try:
+                compiled(*args)
+            except Exception as numba_exc:
+                return function, f"primal (uncompiled NumPy: {reason}, numba.njit raised {type(numba_exc).__name__})"
+            return compiled, f"primal (numba.njit fallback, {reason})"

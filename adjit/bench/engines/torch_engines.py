@@ -70,6 +70,8 @@ class TorchScalarEngine(Engine):
 
     def prepare(self, problem):
         torch = _torch()
+        if problem.vectorised:
+            raise EngineUnavailable(f"{problem.name} is whole-array code, not scalar loops (see torch-vec)")
         function = rebind(problem.function, _stand_ins(torch), spell_out_augmented=True)
         argnums = problem.argnums
 
@@ -88,7 +90,14 @@ class TorchScalarEngine(Engine):
 
 
 class TorchVectorEngine(Engine):
-    """A vectorised PyTorch version of the problem, where one exists."""
+    """A vectorised PyTorch version of the problem, where one exists.
+
+    On the whole-array problems (``problem.vectorised``: small matrices, a batch of 64)
+    PyTorch runs on one thread, as the compiled engines do.  Measured: with its default
+    two OpenMP threads on this 2-core machine, one MLP step took 0.3-0.6 ms when the
+    machine was idle and 20-60 ms when another process was running (the threads wait
+    for each other at every operation); on one thread, 0.5 ms either way.
+    """
 
     name = "torch-vec"
     # Measured: on `ode` (32 unknowns) each RK4 step is a dozen tiny tensor operations,
@@ -105,11 +114,18 @@ class TorchVectorEngine(Engine):
         if function is None:
             raise EngineUnavailable(f"no vectorised form of {problem.name} (a sequential recurrence)")
         argnums = problem.argnums
+        threads = 1 if problem.vectorised else None
 
         def run(*args):
-            leaves = _leaves(torch, args, argnums)
-            call_args = [leaves[pos] if pos in leaves
-                         else torch.from_numpy(arg) if isinstance(arg, np.ndarray) else arg
-                         for pos, arg in enumerate(args)]
-            return _gradients(torch, function(*call_args), leaves)
+            saved = torch.get_num_threads()
+            if threads:
+                torch.set_num_threads(threads)
+            try:
+                leaves = _leaves(torch, args, argnums)
+                call_args = [leaves[pos] if pos in leaves
+                             else torch.from_numpy(arg) if isinstance(arg, np.ndarray) else arg
+                             for pos, arg in enumerate(args)]
+                return _gradients(torch, function(*call_args), leaves)
+            finally:
+                torch.set_num_threads(saved)
         return run

@@ -20,7 +20,10 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402  (after the float64 switch)
 from jax import lax  # noqa: E402
 
+from ..engines.shims import rebind  # noqa: E402
 from ..problems.gmm import HALF_LOG_2PI  # noqa: E402
+from ..problems.mlp import mlp_loss  # noqa: E402
+from ..problems.rnn import rnn_loss  # noqa: E402
 
 
 def _max_loop(values, start, stop):
@@ -147,6 +150,21 @@ def gmm_vec(x, alphas, means, log_sigmas):
     return jnp.sum(m + jnp.log(jnp.sum(jnp.exp(lp - m[:, None]), axis=1)))
 
 
+# ---- mlp and rnn: the user's NumPy code itself, with np bound to jax.numpy -----------------
+# (the rnn's Python loop is unrolled by tracing: T is static, it is xs's shape)
+mlp_vec = rebind(mlp_loss, {"np": jnp})
+rnn_unrolled = rebind(rnn_loss, {"np": jnp})
+
+
+def rnn_scan(W, U, b, h0, xs):
+    def step(carry, x):
+        h, total = carry
+        h = jnp.tanh(W @ h + U @ x + b)
+        return (h, total + jnp.sum(h * h)), None
+    (_, total), _ = lax.scan(step, (h0, 0.0), xs)
+    return total
+
+
 LOOP = {
     "rosenbrock": rosenbrock_loop,
     "logistic": logistic_loop,
@@ -155,6 +173,7 @@ LOOP = {
     "ode-gradbench": ode_loop,
     "logsumexp": logsumexp_loop,
     "gmm": gmm_loop,
+    "rnn": rnn_scan,
 }
 
 IDIOMATIC = {
@@ -165,4 +184,6 @@ IDIOMATIC = {
     "ode-gradbench": ode_vec,
     "logsumexp": logsumexp_vec,
     "gmm": gmm_vec,
+    "mlp": mlp_vec,
+    "rnn": rnn_unrolled,
 }

@@ -45,10 +45,27 @@ def gmm_vec(x, alphas, means, log_sigmas):
     return torch.sum(m + torch.log(torch.sum(torch.exp(lp - m[:, None]), dim=1)))
 
 
+def mlp_vec(W1, b1, W2, b2, X, Y):
+    h = torch.relu(X @ W1 + b1)
+    log_p = torch.log_softmax(h @ W2 + b2, dim=1)
+    return -torch.mean(torch.sum(Y * log_p, dim=1))
+
+
+def rnn_vec(W, U, b, h0, xs):
+    h = h0
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h = torch.tanh(W @ h + U @ xs[t] + b)
+        total = total + torch.sum(h * h)
+    return total
+
+
 VECTORISED = {
     "rosenbrock": rosenbrock_vec,
     "ode": ode_vec,
     "ode-gradbench": ode_vec,
     "logsumexp": logsumexp_vec,
     "gmm": gmm_vec,
+    "mlp": mlp_vec,
+    "rnn": rnn_vec,
 }

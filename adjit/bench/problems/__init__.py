@@ -1,5 +1,5 @@
 """The registry of benchmark problems, in the order they are reported."""
-from . import gmm, logistic, logsumexp, ode, pendulum, rosenbrock
+from . import gmm, logistic, logsumexp, mlp, ode, pendulum, rnn, rosenbrock
 
 PROBLEMS = {p.name: p for p in (
     rosenbrock.PROBLEM,
@@ -9,4 +9,6 @@ PROBLEMS = {p.name: p for p in (
     ode.GRADBENCH_PROBLEM,
     logsumexp.PROBLEM,
     gmm.PROBLEM,
+    mlp.PROBLEM,
+    rnn.PROBLEM,
 )}
