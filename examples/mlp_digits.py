@@ -88,6 +88,7 @@ class TextBar:
 
     def set_postfix_str(self, text):
         self.postfix = text
+        self.update(0)
 
     def close(self):
         sys.stderr.write("\n")
@@ -214,9 +215,11 @@ def main(argv=None):
     for name, fn in engines:
         seconds = time_per_step(fn, params, X_train, Y_train, steps, rng)
         adjit_seconds = adjit_seconds or seconds
-        difference = relative_difference(fn(*params, Xb, Yb), reference)
-        print(f"  {name:17s}{format_us(seconds)}  {seconds / adjit_seconds:6.1f} x adjit"
-              f"   (gradient differs from adjit's by {difference:.1e})")
+        if fn is grad_fn:
+            note = "(the reference)"
+        else:
+            note = f"(gradient differs from adjit's by {relative_difference(fn(*params, Xb, Yb), reference):.1e})"
+        print(f"  {name:17s}{format_us(seconds)}  {seconds / adjit_seconds:6.1f} x adjit   {note}")
     if torch_fn is None:
         print("  (PyTorch is not installed: no PyTorch comparison)")
     return 0

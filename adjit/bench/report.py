@@ -10,15 +10,20 @@ ENGINE_DESCRIPTIONS = {
     "hand": "the adjoint written by hand in Numba (forward sweep, then reverse sweep; "
             "tapes only what cannot be recomputed): the reference and the speed limit",
     "primal": "the function alone, compiled by adjit.jit (or numba.njit when adjit.jit is "
-              "unavailable or fails, as labelled): the cost of one evaluation",
+              "unavailable or fails, or NumPy uncompiled when both fail, as labelled): the cost "
+              "of one evaluation",
     "adjit": "adjit.value_and_grad: the source-transformation compiler",
     "adjit.tape": "adjit.tape.value_and_grad: operator overloading on the unmodified function",
     "torch": "PyTorch autograd on the unmodified function, on 0-d tensors "
              "(x op= v run as x = x op v, arrays as lists of 0-d tensors)",
-    "torch-vec": "a vectorised PyTorch version, where the problem has one",
+    "torch-vec": "a vectorised PyTorch version, where the problem has one (on one thread on "
+                 "the whole-array problems mlp and rnn)",
     "jax": "jax.jit(jax.value_and_grad(...)) of idiomatic JAX: jnp vector operations, "
-           "lax.fori_loop (static trip count, lowered to scan) for recurrences",
-    "jax-loop": "jax.jit(jax.value_and_grad(...)) of the same scalar loops as lax.fori_loop",
+           "lax.fori_loop (static trip count, lowered to scan) for recurrences; on the "
+           "whole-array problems the user's NumPy code itself with np bound to jax.numpy "
+           "(rnn's Python loop unrolled by tracing)",
+    "jax-loop": "jax.jit(jax.value_and_grad(...)) of the same scalar loops as lax.fori_loop "
+                "(rnn: its time loop as lax.scan)",
     "autograd": "HIPS autograd on the unmodified function with autograd.numpy "
                 "(arrays it creates are lists of scalars: autograd cannot assign into arrays)",
 }
