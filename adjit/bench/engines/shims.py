@@ -113,14 +113,17 @@ def _without_augmented_assignments(func, new_globals):
     return namespace_[func.__name__]
 
 
-def rebind(func, replacements, *, spell_out_augmented=False):
+def rebind(func, replacements, *, spell_out_augmented=False, _rebound=None):
     """`func` over a copy of its globals with `replacements` applied.
 
     Other plain functions of the same module that `func` calls are rebound too, over the
-    same copy, so helpers see the stand-ins as well.  With `spell_out_augmented`,
-    ``x op= v`` statements are rewritten ``x = x op v`` (see
+    same copy, so helpers see the stand-ins as well; so are plain functions it imported
+    from other modules of adjit.bench (the gradbench problems share helpers with the
+    other problems), each over a copy of its own module's globals.  With
+    `spell_out_augmented`, ``x op= v`` statements are rewritten ``x = x op v`` (see
     `_without_augmented_assignments`).
     """
+    rebound = {} if _rebound is None else _rebound     # id(original) -> rebound function
     new_globals = dict(func.__globals__)
     new_globals.update(replacements)
     module = func.__module__
@@ -133,10 +136,22 @@ def rebind(func, replacements, *, spell_out_augmented=False):
         g.__kwdefaults__ = f.__kwdefaults__
         return g
 
+    rebound[id(func)] = None         # being rebound: a cycle back to it keeps the original
     for key, value in list(new_globals.items()):
-        if isinstance(value, types.FunctionType) and value.__module__ == module and key not in replacements:
+        if not isinstance(value, types.FunctionType) or key in replacements:
+            continue
+        if value.__module__ == module:
             new_globals[key] = rebuilt(value)
-    return rebuilt(func)
+        elif (value.__module__ or "").startswith(_SHARED_HELPERS):
+            if id(value) not in rebound:
+                rebind(value, replacements, spell_out_augmented=spell_out_augmented, _rebound=rebound)
+            new_globals[key] = rebound[id(value)] or value
+    result = rebuilt(func)
+    rebound[id(func)] = result
+    return result
+
+
+_SHARED_HELPERS = "adjit.bench."
 
 
 MATH_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan}

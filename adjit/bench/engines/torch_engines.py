@@ -101,8 +101,9 @@ class TorchVectorEngine(Engine):
 
     name = "torch-vec"
     # Measured: on `ode` (32 unknowns) each RK4 step is a dozen tiny tensor operations,
-    # about 0.35 ms per step forward and backward, 7 s per call at s = 20,000.
-    slow_problems = frozenset({"ode"})
+    # about 0.35 ms per step forward and backward, 7 s per call at s = 20,000; gb-ode
+    # is the same loop.
+    slow_problems = frozenset({"ode", "gb-ode"})
 
     def available(self):
         _torch()

@@ -187,3 +187,8 @@ IDIOMATIC = {
     "mlp": mlp_vec,
     "rnn": rnn_unrolled,
 }
+
+# gradbench's evals (problems gb-*): idiomatic JAX only
+from .gradbench_jax import IDIOMATIC as _GRADBENCH  # noqa: E402  (after the float64 switch)
+
+IDIOMATIC.update(_GRADBENCH)

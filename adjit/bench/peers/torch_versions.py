@@ -69,3 +69,8 @@ VECTORISED = {
     "mlp": mlp_vec,
     "rnn": rnn_vec,
 }
+
+# gradbench's evals (problems gb-*)
+from .gradbench_torch import VECTORISED as _GRADBENCH  # noqa: E402
+
+VECTORISED.update(_GRADBENCH)

@@ -1,5 +1,5 @@
 """The registry of benchmark problems, in the order they are reported."""
-from . import gmm, logistic, logsumexp, mlp, ode, pendulum, rnn, rosenbrock
+from . import gmm, gradbench, logistic, logsumexp, mlp, ode, pendulum, rnn, rosenbrock
 
 PROBLEMS = {p.name: p for p in (
     rosenbrock.PROBLEM,
@@ -11,4 +11,5 @@ PROBLEMS = {p.name: p for p in (
     gmm.PROBLEM,
     mlp.PROBLEM,
     rnn.PROBLEM,
+    *gradbench.PROBLEMS,
 )}

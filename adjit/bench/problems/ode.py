@@ -105,14 +105,10 @@ def _rhs_adjoint(c, y, d_out, d_c, d_y):
 
 
 @numba.njit(cache=True)
-def ode_last_output_adjoint(x, s):
-    n = x.shape[0]
+def rk4_chain_adjoint(x0, c, s):
+    """y_(n-1)(2) of `rk4_chain` from y(0) = 0, and its adjoints (d_x0, d_c); d_c[0] = 0."""
+    n = c.shape[0]
     h = 2.0 / s
-    c = np.zeros(n)
-    acc = 0.0
-    for i in range(1, n):
-        acc += x[i]
-        c[i] = acc
     # forward sweep: only y at the start of each step is taped (s * n floats); the
     # stages are recomputed from it in the reverse sweep, which costs one more
     # evaluation of the step but saves taping four more vectors per step
@@ -125,16 +121,16 @@ def ode_last_output_adjoint(x, s):
     k4 = np.empty(n)
     for step in range(s):
         ys[step] = y
-        _rhs(x[0], c, y, k1)
+        _rhs(x0, c, y, k1)
         for i in range(n):
             u[i] = y[i] + 0.5 * h * k1[i]
-        _rhs(x[0], c, u, k2)
+        _rhs(x0, c, u, k2)
         for i in range(n):
             u[i] = y[i] + 0.5 * h * k2[i]
-        _rhs(x[0], c, u, k3)
+        _rhs(x0, c, u, k3)
         for i in range(n):
             u[i] = y[i] + h * k3[i]
-        _rhs(x[0], c, u, k4)
+        _rhs(x0, c, u, k4)
         for i in range(n):
             y[i] = y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
     value = y[n - 1]
@@ -155,13 +151,13 @@ def ode_last_output_adjoint(x, s):
     for step in range(s - 1, -1, -1):
         y0 = ys[step]
         # recompute the stage inputs of this step
-        _rhs(x[0], c, y0, k1)
+        _rhs(x0, c, y0, k1)
         for i in range(n):
             u2[i] = y0[i] + 0.5 * h * k1[i]
-        _rhs(x[0], c, u2, k2)
+        _rhs(x0, c, u2, k2)
         for i in range(n):
             u3[i] = y0[i] + 0.5 * h * k2[i]
-        _rhs(x[0], c, u3, k3)
+        _rhs(x0, c, u3, k3)
         for i in range(n):
             u4[i] = y0[i] + h * k3[i]
         # y_next = y0 + h/6 (k1 + 2 k2 + 2 k3 + k4); d_y carries over to y0 unchanged
@@ -191,6 +187,18 @@ def ode_last_output_adjoint(x, s):
             d_k1[i] += 0.5 * h * d_u[i]
         # k1 = f(y0)
         d_x0 += _rhs_adjoint(c, y0, d_k1, d_c, d_y)
+    return value, d_x0, d_c
+
+
+@numba.njit(cache=True)
+def ode_last_output_adjoint(x, s):
+    n = x.shape[0]
+    c = np.zeros(n)
+    acc = 0.0
+    for i in range(1, n):
+        acc += x[i]
+        c[i] = acc
+    value, d_x0, d_c = rk4_chain_adjoint(x[0], c, s)
     # c_i = x_1 + ... + x_i, so d_x_j = sum_{i >= j} d_c_i: a suffix sum
     d_x = np.empty(n)
     acc = 0.0
