@@ -16,19 +16,20 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context, currently_in_test_context
 
 from .generator import DEFAULT_FEATURES, programs as program_strategy
-from .oracles import KINDS, MISMATCH_KINDS, FuzzFailure, check_program, make_point
-
-ARGNUMS = [(0, 1), 0, 1]
-
+from .oracles import KINDS, MISMATCH_KINDS, FuzzFailure, check_program, make_point, resolve
 
 def points():
-    """A point: n and len(a) drawn by hypothesis (they shrink); x and a from a seeded RNG."""
-    return st.tuples(st.integers(0, 5), st.integers(4, 6), st.integers(0, 2**32 - 1)).map(make_point)
+    """A point: n, len(a) and m's shape drawn by hypothesis (they shrink); the floats from a
+    seeded RNG (see oracles.make_point)."""
+    return st.tuples(st.integers(0, 5), st.integers(4, 6), st.integers(2, 3), st.integers(2, 4),
+                     st.integers(0, 2**32 - 1)).map(make_point)
 
 
 def strategies(features=DEFAULT_FEATURES, npoints=2):
+    """(program, points, argnums selector): the selector picks one of
+    oracles.argnums_choices for the program's parameters."""
     return (program_strategy(features), st.lists(points(), min_size=npoints, max_size=npoints),
-            st.sampled_from(ARGNUMS))
+            st.integers(0, 5))
 
 
 def _note(text):
@@ -40,10 +41,14 @@ def _is_final():
     return currently_in_test_context() and current_build_context().is_final
 
 
+def _value_text(v):
+    return f"np.array({v.tolist()!r})" if hasattr(v, "tolist") and not isinstance(v, float) else repr(v)
+
+
 def reproducer_text(kind, program, pts, argnums, detail, origin):
     """A runnable file: the program, the points, and a call of the oracles."""
     comment = "\n".join("# " + line for line in detail.splitlines())
-    pts_text = ",\n    ".join(f"({x!r}, np.array({a.tolist()!r}), {n})" for x, a, n in pts)
+    pts_text = ",\n    ".join("(" + ", ".join(_value_text(v) for v in row) + ")" for row in pts)
     return (f"# adjit fuzz reproducer, failure kind: {kind}\n# found by: {origin}\n{comment}\n"
             f"# Run it: python this_file.py (prefix NUMBA_DISABLE_JIT=1 to run adjit's generated code\n"
             f"# in the interpreter, as the campaign's interpreted mode does).\n"
@@ -98,7 +103,8 @@ class Campaign:
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                          HealthCheck.filter_too_much, HealthCheck.large_base_example])
         @given(*strategies(self.features, self.npoints))
-        def one(program, pts, argnums):
+        def one(program, pts, selector):
+            pts, argnums = resolve(program, pts, selector)
             counting = not state["failed"]
             stats = self.stats if counting else collections.Counter()
             if counting:

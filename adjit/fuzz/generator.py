@@ -2,7 +2,9 @@
 (used by ``python -m adjit.fuzz`` and by tests/fuzz).
 
 Every program is a module-level function ``def f(x, a, n):`` (``x`` a float, ``a`` a
-float64 1-D array of length 4..6, ``n`` a small non-negative int) that returns a float.
+float64 1-D array of length 4..6, ``n`` a small non-negative int) that returns a float;
+features "float_arg2" and "matrix" may add a float ``y`` and a float64 2-D array ``m``
+(2..3 rows, 2..4 columns): ``def f(x, a, n, y, m):``.  ``Program.params`` lists them.
 The generator only writes programs that Python itself runs without error:
 
 * every name is bound before it is read: the float locals ``s t u c`` and the local array
@@ -61,6 +63,8 @@ ALL_FEATURES = frozenset({
     "for_each",      # for e in a: / for e in b:
     "helper",        # calls to module-level helper functions (inlined by adjit)
     "epilogue",      # a final loop that reads every a[i] (and b[i]) into s
+    "float_arg2",    # a second float argument y: def f(x, a, n, y, ...)
+    "matrix",        # a 2-D float argument m (2..3 x 2..4): loads, stores, loops over its rows and columns
 })
 
 # Features left out of the default campaign (and of long runs unless ADJIT_FUZZ_ALL=1)
@@ -176,6 +180,15 @@ class _Builder:
             self.used.add("neg_index")
         return choice
 
+    def index2(self, scope, dim):
+        """An index of dimension `dim` of m (2..3 rows, 2..4 columns)."""
+        own = [v for v, d in scope.get("mints", ()) if d == dim]
+        if own and self.coin():
+            return self.pick(own[::-1])
+        opts = ["0", "1", "-1", f"m.shape[{dim}] - 1", f"(n + 1) % m.shape[{dim}]"]
+        opts += [f"{v} % m.shape[{dim}]" for v in self.int_vars(scope)]
+        return self.pick(opts)
+
     # -- float expressions -------------------------------------------------------------
     def atom(self, scope):
         opts = ["x", "s", "t", "u", "a", "x", "a", "c", "const"]
@@ -187,7 +200,13 @@ class _Builder:
             opts += ["fval"] * 2
         if self.has("helper"):
             opts.append("helper")
+        if self.has("float_arg2"):
+            opts.append("y")
+        if self.has("matrix"):
+            opts += ["m", "m"]
         kind = self.pick(opts)
+        if kind == "m":
+            return f"m[{self.index2(scope, 0)}, {self.index2(scope, 1)}]"
         if kind == "fval":
             return self.pick(scope["fvals"])
         if kind == "helper":
@@ -334,6 +353,8 @@ class _Builder:
             kinds.append("swap")
         if self.has("helper"):
             kinds.append("helper_stmt")
+        if self.has("matrix"):
+            kinds.append("store_m")
         nest_ok = scope["depth"] < 3 and self.budget > 0
         if nest_ok:
             if self.has("if"):
@@ -346,6 +367,8 @@ class _Builder:
                 kinds.append("while_true")
             if self.has("for_each") and (scope["depth"] == 0 or self.has("nested")):
                 kinds.append("for_each")
+            if self.has("matrix") and scope["depth"] < 2 and (scope["depth"] == 0 or self.has("nested")):
+                kinds += ["mloop"] * 2
         if scope["in_loop"]:
             if self.has("store"):
                 kinds.append("store")
@@ -427,6 +450,32 @@ class _Builder:
         inner = dict(scope, depth=scope["depth"] + 1, in_loop=True, fvals=scope["fvals"] + [e])
         self.block(indent + 1, inner)
         self.loop_else(indent, scope)
+        return False
+
+    def st_store_m(self, indent, scope):
+        target = f"m[{self.index2(scope, 0)}, {self.index2(scope, 1)}]"
+        op, rhs = self.update_rhs(target, scope)
+        self.emit(indent, f"{target} {op} {rhs}")
+
+    def st_mloop(self, indent, scope):
+        """for r in range(m.shape[0]): for q in range(m.shape[1]): ... (or one of the two)"""
+        if scope["depth"] > 0:
+            self.used.add("nested")
+        r, q = f"r{scope['depth']}", f"q{scope['depth']}"
+        form = self.pick(["both", "rows", "cols"])
+        ints, mints = list(scope["ints"]), list(scope.get("mints", ()))
+        if form in ("both", "rows"):
+            self.emit(indent, f"for {r} in range(m.shape[0]):")
+            indent += 1
+            ints.append((r, False, False))
+            mints.append((r, 0))
+        if form in ("both", "cols"):
+            self.emit(indent, f"for {q} in range({self.pick(['m.shape[1]', 'm.shape[1] - 1, -1, -1'])}):")
+            indent += 1
+            ints.append((q, False, False))
+            mints.append((q, 1))
+        inner = dict(scope, depth=scope["depth"] + 1 + (form == "both"), in_loop=True, ints=ints, mints=tuple(mints))
+        self.block(indent, inner)
         return False
 
     def st_store_b(self, indent, scope):
@@ -550,7 +599,7 @@ class _Builder:
         return self.guarded(indent, scope, f"return {self.ret_expr(scope)}")
 
     def ret_expr(self, scope):
-        terms = ["s", "t", "u", "c", "x"]
+        terms = ["s", "t", "u", "c", "x"] + (["y"] if self.has("float_arg2") else [])
         extra = self.fexpr(scope, 2)
         k = self.draw(st.integers(1, len(terms)))
         body = " + ".join(terms[:k])
@@ -561,7 +610,14 @@ class _Builder:
     # -- the function ------------------------------------------------------------------
     def program(self):
         top = {"depth": 0, "in_loop": False, "ints": [], "fvals": []}
-        self.emit(0, "def f(x, a, n):")
+        self.params = ["x", "a", "n"]
+        for feature, name in (("float_arg2", "y"), ("matrix", "m")):
+            if self.has(feature) and self.coin():
+                self.params.append(name)
+                self.used.add(feature)
+            else:
+                self.feat = self.feat - {feature}
+        self.emit(0, f"def f({', '.join(self.params)}):")
         self.emit(1, "s = 0.0")
         self.emit(1, f"t = {self.pick(['x', '0.5 * x + a[0]', 'math.sin(x)'])}")
         self.emit(1, f"u = {self.pick(['a[1]', '1.0', 'x * a[2]'])}")
@@ -586,6 +642,10 @@ class _Builder:
                     self.emit(1, "for i in range(len(a)):")
                     tail = " * (1.0 + 0.5 * b[i])" if self.has("local_array") else ""
                     self.emit(2, f"s += 0.2 * {self.pick(['math.sin', 'math.tanh', ''])}(a[i]){tail}")
+                    if self.has("matrix"):
+                        self.emit(1, "for i in range(m.shape[0]):")
+                        self.emit(2, "for j in range(m.shape[1]):")
+                        self.emit(3, f"s += 0.1 * {self.pick(['math.sin', 'math.tanh', ''])}(m[i, j])")
                 self.emit(1, f"return {self.ret_expr(top)}")
                 break
         helpers = "".join(HELPERS[h] + "\n\n" for h in sorted(self.helpers))
@@ -596,9 +656,10 @@ HEADER = "import math\n\nimport numpy as np\n\n\n"
 
 
 class Program:
-    def __init__(self, source, used):
+    def __init__(self, source, used, params=("x", "a", "n")):
         self.source = source            # the text of f (without the imports)
         self.used = frozenset(used)     # features that occur in it
+        self.params = tuple(params)     # f's parameters: x, a, n and perhaps y, m
 
     @property
     def module_text(self):
@@ -612,7 +673,7 @@ class Program:
 def programs(draw, features=DEFAULT_FEATURES):
     b = _Builder(draw, frozenset(features))
     src = b.program()
-    return Program(src, b.used)
+    return Program(src, b.used, b.params)
 
 
 # -- loading a program as a real module (adjit needs inspect.getsource) ----------------

@@ -12,8 +12,9 @@ Per point ``(x, a, n)`` (``f(x, a, n)`` is the program, run by Python itself):
 3. both gradients agree with central finite differences of the Python function, wherever
    f is smooth at that point (see `fd_smooth`).
 
-``argnums`` is (0, 1), 0 or 1: with 0 alone the array is inactive, which takes other
-paths through adjit's activity analysis.
+``argnums`` is drawn from `argnums_choices`: every float and array argument, each one
+alone, or the first two.  With x alone the arrays are inactive, which takes other paths
+through adjit's activity analysis.
 
 A failure raises a `FuzzFailure` subclass, one per kind (see `KINDS`), so that
 hypothesis shrinks distinct bugs separately.  Kinds are either *mismatches* (a wrong
@@ -21,6 +22,7 @@ number: the thing this campaign exists to find) or *errors* (an exception where 
 was due).
 """
 import collections
+import inspect
 import math
 
 import numpy as np
@@ -80,22 +82,36 @@ def close(got, want, rtol, atol):
     return bool(np.all(ok))
 
 
-def call(f, x, a, n):
-    return f(x, a.copy(), n)
+def copied(args):
+    return tuple(v.copy() if isinstance(v, np.ndarray) else v for v in args)
 
 
-def fd_component(f, x, a, n, k, h):
-    """Central difference of f with respect to component k (0: x, k >= 1: a[k - 1])."""
-    if k == 0:
-        return (call(f, x + h, a, n) - call(f, x - h, a, n)) / (2 * h)
-    ap, am = a.copy(), a.copy()
-    ap[k - 1] += h
-    am[k - 1] -= h
-    return (f(x, ap, n) - f(x, am, n)) / (2 * h)
+def components(args, nums):
+    """The scalar inputs of the arguments `nums`: (position, element index or None)."""
+    out = []
+    for p in nums:
+        if isinstance(args[p], np.ndarray):
+            out += [(p, k) for k in range(args[p].size)]
+        else:
+            out.append((p, None))
+    return out
 
 
-def fd_smooth(f, x, a, n, k):
-    """The finite-difference derivative along component k, or None where f is not smooth.
+def fd_component(f, args, comp, h):
+    """Central difference of f with respect to one scalar input `comp`."""
+    p, k = comp
+    plus, minus = list(copied(args)), list(copied(args))
+    if k is None:
+        plus[p] += h
+        minus[p] -= h
+    else:
+        plus[p].flat[k] += h
+        minus[p].flat[k] -= h
+    return (f(*plus) - f(*minus)) / (2 * h)
+
+
+def fd_smooth(f, args, comp):
+    """The finite-difference derivative along `comp`, or None where f is not smooth.
 
     Branch-switch detection: take the central difference with h = 1e-4 and with
     h = 1e-6.  Where f is smooth on [p - 1e-4, p + 1e-4] the two agree to
@@ -107,153 +123,185 @@ def fd_smooth(f, x, a, n, k):
     What this misses is a switch within 1e-6 of p whose jump is tiny; the points are
     random, so that has probability ~1e-6 per branch.
     """
-    coarse = fd_component(f, x, a, n, k, H_COARSE)
-    fine = fd_component(f, x, a, n, k, H_FINE)
+    coarse = fd_component(f, args, comp, H_COARSE)
+    fine = fd_component(f, args, comp, H_FINE)
     if abs(coarse - fine) <= SMOOTH_RTOL * max(1.0, abs(fine)):
         return fine
     return None
 
 
 def make_point(t):
-    """(n, len(a), seed) -> (x, a, n); x and a from a seeded RNG so that they are generic
-    (no exact ties such as a[0] == a[1] == 0)."""
-    n, length, seed = t
+    """(n, len(a), rows, columns, seed) -> the values of every parameter a program may have.
+    Floats come from a seeded RNG so that they are generic (no exact ties such as
+    a[0] == a[1] == 0)."""
+    n, length, rows, cols, seed = t
     rng = np.random.default_rng(seed)
-    return float(rng.uniform(-1.5, 1.5)), rng.uniform(-1.5, 1.5, length), n
+    return {"x": float(rng.uniform(-1.5, 1.5)), "a": rng.uniform(-1.5, 1.5, length), "n": n,
+            "y": float(rng.uniform(-1.5, 1.5)), "m": rng.uniform(-1.5, 1.5, (rows, cols))}
 
 
-def grad_vector(grads, argnums, length):
-    """adjit's / the tape's gradient as [d/dx, d/da[0], ...], NaN where not asked for."""
-    out = np.full(1 + length, np.nan)
-    if argnums == (0, 1):
-        gx, ga = grads
-    elif argnums == 0:
-        gx, ga = grads, None
-    else:
-        gx, ga = None, grads
-    if gx is not None:
-        out[0] = float(gx)
-    if ga is not None:
-        ga = np.asarray(ga, dtype=float)
-        if ga.shape != (length,):
-            return None
-        out[1:] = ga
+def differentiable(args):
+    return [p for p, v in enumerate(args) if isinstance(v, float) or
+            (isinstance(v, np.ndarray) and v.dtype == np.float64)]
+
+
+def argnums_choices(args):
+    """The argnums a campaign draws from: all differentiable arguments first (the
+    shrinker's choice), then each alone, then the first two."""
+    diff = differentiable(args)
+    out = [tuple(diff)] + diff
+    if len(diff) > 2:
+        out.append(tuple(diff[:2]))
     return out
 
 
-def tape_value_and_grad(f, argnums, x, a, n, stats):
+def grad_vector(grads, argnums, args):
+    """A gradient as one vector over `components(args, argnums)`, or None if its
+    structure or shapes are wrong."""
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    parts = grads if isinstance(argnums, tuple) else (grads,)
+    if not isinstance(parts, tuple) or len(parts) != len(nums):
+        return None
+    out = []
+    for p, g in zip(nums, parts):
+        g = np.asarray(g, dtype=float)
+        if g.shape != np.shape(args[p]):
+            return None
+        out += g.ravel().tolist()
+    return np.array(out)
+
+
+def _args_text(names, args):
+    return ", ".join(f"{k}=np.array({v.tolist()!r})" if isinstance(v, np.ndarray) else f"{k}={v!r}"
+                     for k, v in zip(names, args))
+
+
+def tape_value_and_grad(f, argnums, args, stats):
     try:
-        return adjit.tape.value_and_grad(f, argnums=argnums)(x, a.copy(), n)
+        return adjit.tape.value_and_grad(f, argnums=argnums)(*copied(args))
     except adjit.AdjitError as e:
-        # A limitation of adjit.tape: with argnums=0, `a` is a plain ndarray and storing an
-        # x-dependent value into it is refused ("a tape scalar was converted to a plain
-        # Python float").  d/dx does not depend on whether `a` is also differentiated, so
-        # take it from argnums=(0, 1).
-        if argnums != 0 or "converted to a plain Python float" not in str(e):
+        # A limitation of adjit.tape: an array argument that is not differentiated is a
+        # plain ndarray, and storing a tape value into it is refused ("a tape scalar was
+        # converted to a plain Python float").  The derivatives asked for do not depend on
+        # whether the other arguments are differentiated too: take them from a call that
+        # differentiates every float and float64 array.
+        every = tuple(differentiable(args))
+        if argnums == every or "converted to a plain Python float" not in str(e):
             raise
         stats["tape_fallback"] += 1
-        tv, (tgx, _) = adjit.tape.value_and_grad(f, argnums=(0, 1))(x, a.copy(), n)
-        return tv, tgx
+        tv, tg = adjit.tape.value_and_grad(f, argnums=every)(*copied(args))
+        pick = [tg[every.index(p)] for p in (argnums if isinstance(argnums, tuple) else (argnums,))]
+        return tv, (tuple(pick) if isinstance(argnums, tuple) else pick[0])
 
 
-def check_program(program, pts, argnums=(0, 1), stats=None, note=None):
-    """All oracles for a generated `program` (a generator.Program) at the points `pts`."""
-    return check_function(load(program), pts, argnums, stats, note)
+def resolve(program, pts, selector=0):
+    """Points (dicts from make_point) -> argument tuples for the program's parameters, and
+    the argnums that `selector` picks from `argnums_choices`."""
+    rows = [tuple(pt[k] for k in program.params) for pt in pts]
+    choices = argnums_choices(rows[0])
+    return rows, choices[selector % len(choices)]
 
 
-def check_function(f, pts, argnums=(0, 1), stats=None, note=None):
-    """All oracles for `f(x, a, n)` at the points `pts`; raises a FuzzFailure subclass.
+def check_program(program, rows, argnums, stats=None, note=None):
+    """All oracles for a generated `program` (a generator.Program); see check_function."""
+    return check_function(load(program), rows, argnums, stats, note)
+
+
+def check_function(f, pts, argnums, stats=None, note=None):
+    """All oracles for `f` at the points `pts` (tuples of arguments), gradients with
+    respect to `argnums`; raises a FuzzFailure subclass.
 
     `stats` (a collections.Counter, optional) counts: compiled (adjit compiled f for jit
     and for value_and_grad), points, points_ok, fd_checked, fd_skipped, ...
     """
     stats = stats if stats is not None else collections.Counter()
-
-    def bump(key, by=1):
-        stats[key] += by
-
+    names = list(inspect.signature(f).parameters)
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
     compiled = False
-    for x, a, n in pts:
-        args = f"x={x!r}, a=np.array({a.tolist()!r}), n={n}"
+    for args in pts:
+        args_text = _args_text(names, args)
         if note:
-            note(f"point: {args}, argnums={argnums}")
-        bump("points")
-        a_py = a.copy()
+            note(f"point: {args_text}, argnums={argnums}")
+        stats["points"] += 1
+        py_args = copied(args)
         try:
-            want = f(x, a_py, n)
+            want = f(*py_args)
         except Exception as e:  # the generator must only write programs Python can run
-            fail("python-error", f"f({args}) raised {type(e).__name__}: {e}")
+            fail("python-error", f"f({args_text}) raised {type(e).__name__}: {e}")
         if not math.isfinite(want):
-            bump("nonfinite")   # cannot happen by construction; do not check such points
+            stats["nonfinite"] += 1   # cannot happen by construction; do not check such points
             continue
 
         # 1. jit: value and array writes
-        jf = adjit.jit(f)
-        a_jit = a.copy()
+        jit_args = copied(args)
         try:
-            got = jf(x, a_jit, n)
+            got = adjit.jit(f)(*jit_args)
         except adjit.AdjitError as e:
-            fail("adjit-refused", f"adjit.jit(f)({args}) raised {type(e).__name__}: {e}")
+            fail("adjit-refused", f"adjit.jit(f)({args_text}) raised {type(e).__name__}: {e}")
         except Exception as e:
-            fail("adjit-crash", f"adjit.jit(f)({args}) raised {type(e).__name__}: {e}")
+            fail("adjit-crash", f"adjit.jit(f)({args_text}) raised {type(e).__name__}: {e}")
         if not close(got, want, 1e-12, 1e-12):
-            fail("jit-value", f"adjit.jit(f)({args}) = {got!r}, Python gives {want!r}")
-        if not close(a_jit, a_py, 1e-12, 1e-12):
-            fail("jit-array-effect", f"after adjit.jit(f)({args}) a = {a_jit.tolist()!r}, "
-                 f"Python leaves a = {a_py.tolist()!r}")
+            fail("jit-value", f"adjit.jit(f)({args_text}) = {got!r}, Python gives {want!r}")
+        for name, after, py in zip(names, jit_args, py_args):
+            if isinstance(py, np.ndarray) and not close(after, py, 1e-12, 1e-12):
+                fail("jit-array-effect", f"after adjit.jit(f)({args_text}) {name} = {after.tolist()!r}, "
+                     f"Python leaves {name} = {py.tolist()!r}")
 
         # 2. adjit gradient against the tape engine
-        a_g = a.copy()
-        call_text = f"adjit.value_and_grad(f, argnums={argnums})({args})"
+        g_args = copied(args)
+        call_text = f"adjit.value_and_grad(f, argnums={argnums})({args_text})"
         try:
-            gv, grads = adjit.value_and_grad(f, argnums=argnums)(x, a_g, n)
+            gv, grads = adjit.value_and_grad(f, argnums=argnums)(*g_args)
         except adjit.AdjitError as e:
             fail("adjit-refused", f"{call_text} raised {type(e).__name__}: {e}")
         except Exception as e:
             fail("adjit-crash", f"{call_text} raised {type(e).__name__}: {e}")
         if not compiled:
             compiled = True
-            bump("compiled")
+            stats["compiled"] += 1
         if not close(gv, want, 1e-12, 1e-12):
             fail("grad-value", f"{call_text} value = {gv!r}, Python gives {want!r}")
-        if not np.array_equal(a_g, a):
-            fail("grad-wrote-input", f"{call_text} changed a to {a_g.tolist()!r}")
+        for name, after, before in zip(names, g_args, args):
+            if isinstance(before, np.ndarray) and not np.array_equal(after, before):
+                fail("grad-wrote-input", f"{call_text} changed {name} to {after.tolist()!r}")
         try:
-            tv, tgrads = tape_value_and_grad(f, argnums, x, a, n, stats)
+            tv, tgrads = tape_value_and_grad(f, argnums, args, stats)
         except Exception as e:
-            fail("tape-crash", f"adjit.tape.value_and_grad(f, argnums={argnums})({args}) raised "
+            fail("tape-crash", f"adjit.tape.value_and_grad(f, argnums={argnums})({args_text}) raised "
                  f"{type(e).__name__}: {e}")
         if not close(tv, want, 1e-12, 1e-12):
-            fail("tape-value", f"adjit.tape.value_and_grad(f)({args}) value = {tv!r}, Python gives {want!r}")
-        g, gt = grad_vector(grads, argnums, len(a)), grad_vector(tgrads, argnums, len(a))
+            fail("tape-value", f"adjit.tape.value_and_grad(f)({args_text}) value = {tv!r}, Python gives {want!r}")
+        g, gt = grad_vector(grads, argnums, args), grad_vector(tgrads, argnums, args)
         if g is None:
-            fail("grad-value", f"{call_text} returned gradients of the wrong shape: {grads!r}")
-        asked = ~np.isnan(g)
-        g, gt = g[asked], gt[asked]
-        bump("grad_components", len(g))
-        bump("grad_nonzero", int(np.sum(np.abs(g) > 1e-12)))
+            fail("grad-value", f"{call_text} returned gradients of the wrong structure or shape: {grads!r}")
+        if gt is None:
+            fail("tape-value", f"adjit.tape returned gradients of the wrong structure or shape: {tgrads!r}")
+        comps = components(args, nums)
+        stats["grad_components"] += len(g)
+        stats["grad_nonzero"] += int(np.sum(np.abs(g) > 1e-12))
 
         # 3. finite differences where smooth
         fd = np.full(g.shape, np.nan)
-        for j, k in enumerate(np.flatnonzero(asked)):
-            d = fd_smooth(f, x, a, n, k)
+        for j, comp in enumerate(comps):
+            d = fd_smooth(f, args, comp)
             if d is None:
-                bump("fd_skipped")
+                stats["fd_skipped"] += 1
             else:
                 fd[j] = d
-                bump("fd_checked")
+                stats["fd_checked"] += 1
         smooth = ~np.isnan(fd)
 
         def fd_ok(gg):
             return bool(np.all(np.abs(gg[smooth] - fd[smooth]) <= FD_RTOL * np.maximum(1.0, np.abs(gg[smooth]))))
 
-        detail = (f"(argnums={argnums}) at {args}:\n  adjit grad  = {g.tolist()!r}\n  tape grad   = {gt.tolist()!r}\n"
-                  f"  finite diff = {fd.tolist()!r}  (nan: not smooth there, not checked)\n"
-                  f"  components are [d/dx, d/da[0], ...] (those asked for)")
+        labels = [names[p] + ("" if k is None else f".flat[{k}]") for p, k in comps]
+        detail = (f"(argnums={argnums}) at {args_text}:\n  components  = {labels}\n"
+                  f"  adjit grad  = {g.tolist()!r}\n  tape grad   = {gt.tolist()!r}\n"
+                  f"  finite diff = {fd.tolist()!r}  (nan: not smooth there, not checked)")
         if not close(g, gt, 1e-9, 1e-12):
             if smooth.any() and fd_ok(g) and not fd_ok(gt):
                 fail("tape-vs-fd", "the tape engine is wrong " + detail)
             fail("grad-vs-tape", "adjit.grad disagrees with adjit.tape " + detail)
         if not fd_ok(g):
             fail("both-vs-fd", "adjit and the tape agree, finite differences do not " + detail)
-        bump("points_ok")
+        stats["points_ok"] += 1

@@ -23,8 +23,8 @@ import adjit
 import adjit.tape
 from adjit.fuzz.campaign import Campaign
 
-INTERPRETED_PROGRAMS = 200
-COMPILED_PROGRAMS = 20
+INTERPRETED_PROGRAMS = 150
+COMPILED_PROGRAMS = 15
 SAVE_DIR = os.path.join(tempfile.gettempdir(), "adjit-fuzz-failures")
 # generated modules go to their own cache directory, not the user's
 CACHE_DIR = os.environ.get("ADJIT_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "adjit-fuzz-cache")
