@@ -29,10 +29,9 @@ import math
 import adjit
 import numpy as np
 
+from ..problems.gmm import HALF_LOG_2PI
 from ..problems.logsumexp import logsumexp
 from . import Eval, EvalFunction, floats, to_float, to_list
-
-HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def gmm_objective(alpha, mu, q, l, x, gamma, m, wishart_c):
