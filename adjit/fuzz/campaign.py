@@ -1,5 +1,6 @@
 """One campaign in one process: hypothesis draws programs and points, the oracles check
-them, and every failure is shrunk by hypothesis and written out as a reproducer file.
+them, and every failure is shrunk by hypothesis, then by deleting statements while it
+still fails the same way (`minimize`), and written out as a reproducer file.
 
 Hypothesis stops generating at the first failing example and shrinks it.  A campaign
 must go on after a failure, so it restarts hypothesis (with the next seed) for the
@@ -60,6 +61,41 @@ def reproducer_text(kind, program, pts, argnums, detail, origin):
             "    print(\"no failure\")\n")
 
 
+def _indent(line):
+    return len(line) - len(line.lstrip())
+
+
+def minimize(program, rows, argnums, kind, seconds=120.0):
+    """Delete statements (a line with the lines indented under it, or a helper function)
+    as long as the program still fails with the same `kind`; returns (program, detail)
+    of the smallest failing version found within `seconds` (detail None if none was)."""
+    from .generator import Program
+    lines = program.source.splitlines()
+    deadline = time.time() + seconds
+    detail = None
+    changed = True
+    while changed and time.time() < deadline:
+        changed = False
+        i = len(lines) - 1
+        while i >= 0 and time.time() < deadline:
+            if not lines[i].strip() or lines[i].startswith("def f("):
+                i -= 1
+                continue
+            j = i + 1
+            while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > _indent(lines[i])):
+                j += 1
+            candidate = Program("\n".join(lines[:i] + lines[j:]) + "\n", program.used, program.params)
+            try:
+                check_program(candidate, rows, argnums, collections.Counter())
+            except FuzzFailure as e:
+                if e.kind == kind:
+                    lines, detail, changed = lines[:i] + lines[j:], e.detail, True
+            except Exception:  # not a program any more (a syntax error, say): keep the lines
+                pass
+            i = min(i, len(lines)) - 1
+    return Program("\n".join(lines) + "\n", program.used, program.params), detail
+
+
 class Campaign:
     """Counters and failures of the programs run in this process.
 
@@ -71,13 +107,14 @@ class Campaign:
     """
 
     def __init__(self, features=DEFAULT_FEATURES, save_dir=None, npoints=2, origin="adjit.fuzz",
-                 max_failures=20, shrink=True):
+                 max_failures=20, shrink=True, minimize_seconds=120.0):
         self.features = frozenset(features)
         self.save_dir = save_dir
         self.npoints = npoints
         self.origin = origin
         self.max_failures = max_failures
         self.shrink = shrink
+        self.minimize_seconds = minimize_seconds
         self.stats = collections.Counter()
         self.feature_count = collections.Counter()
         self.failures = []
@@ -144,6 +181,9 @@ class Campaign:
 
     def _record(self, record, seed):
         kind, program, pts, argnums, detail = record
+        if self.shrink and self.minimize_seconds > 0:
+            program, smaller = minimize(program, pts, argnums, kind, self.minimize_seconds)
+            detail = smaller or detail
         entry = {"kind": kind, "detail": detail, "seed": seed, "path": None,
                  "program": program.module_text}
         if self.save_dir:

@@ -19,8 +19,9 @@ seed S uses hypothesis seed S * 1000 + k (interpreted) or S * 1000 + 500 + k (co
 ``--in-process`` runs one campaign in this process with the seed as given, in whatever
 mode NUMBA_DISABLE_JIT selects: that is how a single chunk is re-run.
 
-Each failure is shrunk by hypothesis and written to the output directory as
-``<kind>-seed<seed>.py``, a runnable reproducer.  The exit status is 1 if anything failed.
+Each failure is shrunk by hypothesis, then by deleting statements while it fails the same
+way, and written to the output directory as ``<kind>-seed<seed>.py``, a runnable
+reproducer.  The exit status is 1 if anything failed.
 """
 import argparse
 import collections
@@ -50,6 +51,8 @@ def _parser():
     p.add_argument("--exclude", default="", help="comma-separated generator features to leave out")
     p.add_argument("--max-failures", type=int, default=10, help="stop a chunk after this many failures")
     p.add_argument("--no-shrink", action="store_true", help="write failures as found, without shrinking")
+    p.add_argument("--minimize-seconds", type=float, default=120.0,
+                   help="after hypothesis' shrinking, delete statements while the failure stays (default 120 s)")
     p.add_argument("--in-process", action="store_true",
                    help="one campaign of --programs programs in this process, seed as given")
     p.add_argument("--stats-json", default=None, help=argparse.SUPPRESS)  # for chunks
@@ -76,7 +79,8 @@ def run_in_process(args):
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     origin = f"python -m adjit.fuzz --in-process --programs {args.programs} --seed {seed} ({_mode_name()})"
     campaign = Campaign(_features(args.exclude), save_dir=out, npoints=args.points, origin=origin,
-                        max_failures=args.max_failures, shrink=not args.no_shrink)
+                        max_failures=args.max_failures, shrink=not args.no_shrink,
+                        minimize_seconds=args.minimize_seconds)
 
     def progress(c):
         print(f"  {c.stats['generated']} programs, {c.stats['passed']} passed, {len(c.failures)} failures, "
@@ -107,7 +111,8 @@ def _run_chunk(mode, k, seed, count, args, out, cache):
     env = dict(os.environ, ADJIT_CACHE_DIR=cache, NUMBA_DISABLE_JIT="1" if mode == "interpreted" else "0")
     cmd = [sys.executable, "-m", "adjit.fuzz", "--in-process", "--programs", str(count), "--seed", str(seed),
            "--points", str(args.points), "--out", chunk_dir, "--exclude", args.exclude,
-           "--max-failures", str(args.max_failures), "--stats-json", stats_path]
+           "--max-failures", str(args.max_failures), "--minimize-seconds", str(args.minimize_seconds),
+           "--stats-json", stats_path]
     if args.no_shrink:
         cmd.append("--no-shrink")
     limit = 600 + count * (30 if mode == "compiled" else 5)
