@@ -37,10 +37,16 @@ class _Compiled:
         self.py_func = func
         self.specialisations = {}
         self.last = None
+        self._param_names = None  # known after the first call that passes every argument by position
         functools.update_wrapper(self, func)
 
     def _types(self, args, kwargs):
-        names, values = bind(self.py_func, args, kwargs)
+        if not kwargs and self._param_names is not None and len(args) == len(self._param_names):
+            names, values = self._param_names, list(args)  # the fast path: no re-binding per call
+        else:
+            names, values = bind(self.py_func, args, kwargs)
+            if not kwargs and len(args) == len(names):
+                self._param_names = names
         types = tuple(type_of(v, n, self.py_func.__name__) for n, v in zip(names, values))
         return names, values, types
 
@@ -139,7 +145,7 @@ class Grad(_Compiled):
             raise GradientError(f"{self.py_func.__name__}() must return a float to be differentiated; it returns {got}",
                                 filename=fn.filename, lineno=line,
                                 source_line=linecache.getline(fn.filename, line) if line else None,
-                                hint="return a scalar loss (e.g. np.sum of an array is not supported yet; sum in a loop)")
+                                hint="return a scalar loss, e.g. np.sum(...) of an array")
         g = reverse(fn, wrt)
         g = dce(g)
         verify(g)

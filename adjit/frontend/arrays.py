@@ -64,6 +64,9 @@ def index(tr, arr, e):
     """(index operands, spec) of ``arr[...]``: spec None for a single element, else the view spec."""
     parts = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
     ndim = arr.type.ndim
+    if any(isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis) for p in parts):
+        raise tr.error(UnsupportedSyntaxError, e, "None (np.newaxis) and ... in indexes are not supported",
+                       hint="use x.reshape(...) to add a dimension, and write every slice out")
     if len(parts) > ndim:
         hint = "write a[i, j] rather than a[i][j]" if isinstance(e.value, ast.Subscript) else None
         raise tr.error(UnsupportedSyntaxError, e, f"an array with {ndim} dimension(s) indexed with {len(parts)} indexes",
@@ -79,9 +82,6 @@ def index(tr, arr, e):
             if p.step is not None and operands[-1].const == (0,):
                 raise tr.error(AdjitTypeError, e, "slice step cannot be zero")
             spec.append(tuple(entry))
-        elif isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis):
-            raise tr.error(UnsupportedSyntaxError, e, "None (np.newaxis) and ... in indexes are not supported",
-                           hint="use x.reshape(...) to add a dimension, and write every slice out")
         else:
             v = tr.value(p, "an integer index")
             if is_array(v.type):
