@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .replay import read_session, replay
-from .tool import Tool
+from .tool import Tool, keep_freed_memory
 from .workloads import FUNCTIONS, workloads
 
 EVALS = ("lse", "llsq", "ode", "gmm", "lstm")
@@ -65,7 +65,10 @@ def main(argv=None):
                         help="with --default-workloads: skip workloads larger than this size product")
     parser.add_argument("--min-runs", type=int, default=10)
     parser.add_argument("--min-seconds", type=float, default=1.0)
+    parser.add_argument("--system-malloc", action="store_true", help="as for python -m adjit.gradbench")
     options = parser.parse_args(argv)
+    if not options.system_malloc:
+        keep_freed_memory()
     summary = {}
     for name in options.evals:
         if options.default_workloads:
