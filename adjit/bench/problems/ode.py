@@ -65,13 +65,19 @@ def rk4_chain(x0, c, s, y):
             k3_prev = k3
 
 
+def prefix_sums(x, c):
+    """c_i = x_1 + ... + x_i (c_0 = 0): the coefficients of the `ode` problems."""
+    acc = 0.0
+    c[0] = 0.0
+    for i in range(1, x.shape[0]):
+        acc += x[i]
+        c[i] = acc
+
+
 def ode_last_output(x, s):
     n = x.shape[0]
     c = np.zeros(n)
-    acc = 0.0
-    for i in range(1, n):
-        acc += x[i]
-        c[i] = acc
+    prefix_sums(x, c)
     y = np.zeros(n)
     rk4_chain(x[0], c, s, y)
     return y[n - 1]
@@ -85,6 +91,9 @@ def make_args_steps(s, rng):
 def make_args_unknowns(n, rng):
     """`ode-gradbench`: the size is the number of unknowns."""
     return (rng.random(n), GRADBENCH_STEPS)
+
+
+_prefix_sums = numba.njit(cache=True)(prefix_sums)
 
 
 @numba.njit(cache=True)
@@ -194,10 +203,7 @@ def rk4_chain_adjoint(x0, c, s):
 def ode_last_output_adjoint(x, s):
     n = x.shape[0]
     c = np.zeros(n)
-    acc = 0.0
-    for i in range(1, n):
-        acc += x[i]
-        c[i] = acc
+    _prefix_sums(x, c)
     value, d_x0, d_c = rk4_chain_adjoint(x[0], c, s)
     # c_i = x_1 + ... + x_i, so d_x_j = sum_{i >= j} d_c_i: a suffix sum
     d_x = np.empty(n)
