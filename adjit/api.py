@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from .ad import reverse
-from .codegen import function_source, load_module, module_text
+from .codegen import function_source, llvm_opt_level, load_module, module_text
 from .errors import AdjitError, GradientError
 from .frontend import translate
 from .ir import format_function, verify
@@ -69,7 +69,10 @@ class _Compiled:
 
     def _run(self, spec, values):
         try:
-            return spec.compiled(*values)
+            if spec.compiled.signatures:  # compiled already (the common case): call it directly
+                return spec.compiled(*values)
+            with self._lock, llvm_opt_level():  # the first call compiles
+                return spec.compiled(*values)
         except AdjitError:
             raise
         except Exception as e:  # numba typing errors would be adjit bugs: say so clearly

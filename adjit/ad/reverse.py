@@ -117,9 +117,13 @@ class ReverseMode:
         self.last_write = _last_writes(fn)
         self.written = set(self.last_write)
         self.stored_into = {op.args[0] for op in walk_ops(fn.body) if op.prim in _WRITES}
-        # arrays with one in-place adjoint buffer: params and values of top-level ops
-        self.memory = {v for v in fn.params if is_array(v.type)}
-        self.memory.update(r for op in fn.body.ops for r in op.results if is_array(r.type))
+        # Arrays read or written element by element (or slice by slice) at function level get
+        # one adjoint buffer, updated in place; every other array value has a functional
+        # adjoint (its first contribution, then sums), which saves a zero-filled buffer each.
+        in_place = {op.args[0] for op in walk_ops(fn.body) if op.prim in ("load", "view") + _WRITES}
+        top_level = [v for v in fn.params if is_array(v.type)]
+        top_level += [r for op in fn.body.ops for r in op.results if is_array(r.type)]
+        self.memory = {v for v in top_level if v in in_place}
         self.by_id = {v.id: v for v in self.defs}
         self.top_position = {}  # every op -> the position of the top-level op containing it
         for k, top in enumerate(fn.body.ops):
@@ -452,7 +456,6 @@ class ReverseMode:
         ret = self.fn.body.yields[0]
         b.set(("d", ret.id), b.const(1.0))
         arrays = [v for v in self.active if v in self.memory]
-        arrays += [self.fn.params[k] for k in self.wrt if is_array(self.fn.params[k].type)]
         for a in sorted(set(arrays), key=lambda v: v.id):
             d_a = b.emit("zeros_like", [self.primal(a)], {"dtype": F64})
             d_a.hint = "d_" + (a.hint or "a")
@@ -461,12 +464,20 @@ class ReverseMode:
         grads = []
         for k in self.wrt:
             p = self.fn.params[k]
-            if is_array(p.type):
-                grads.append(b.vars[("D", p.id)])
-            else:
-                g = self.adj(p)
-                grads.append(g if g is not None else b.const(0.0))
+            g = self.adj(p)
+            if g is None:
+                g = self._zero_adjoint(p)
+            elif is_array(p.type) and p not in self.memory and not self._fresh(g, grads):
+                g = b.emit("copy", [g])  # a functional adjoint may share memory with another
+                g.hint = "d_" + (p.hint or "a")
+            grads.append(g)
         return grads
+
+    def _fresh(self, g, others):
+        """Is array `g` certainly an array of its own (made by the op that defines it)?"""
+        op = next((o for o in self.b.block.ops if g in o.results), None)
+        return op is not None and op.prim not in ("unbroadcast", "view", "transpose", "reshape_like", "f64") \
+            and op.prim in PRIMITIVES and PRIMITIVES[op.prim].effect in ("pure", "alloc") and g not in others
 
     def _is_relevant(self, op):
         """Does reversing `op` do anything?"""

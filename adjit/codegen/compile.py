@@ -6,6 +6,7 @@ Numba's ``cache=True`` can store the machine code beside it and a new process lo
 instead of compiling again.  ``NUMBA_DISABLE_JIT=1`` runs the same source as plain
 Python, for debugging.
 """
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -70,3 +71,23 @@ def load_module(text):
         del sys.modules[name]
         raise
     return module
+
+
+@contextlib.contextmanager
+def llvm_opt_level():
+    """While Numba compiles generated code: LLVM's optimisation level from ``ADJIT_OPT``
+    (0-3), when set.  Numba's default, 3, gives the fastest array code, but its loop
+    passes can take a minute on many broadcasting array expressions of 3 or more
+    dimensions; level 1 or 2 compiles those in seconds, with slower array loops
+    (measured in docs/limitations.md).  The test suite runs at 1."""
+    level = os.environ.get("ADJIT_OPT")
+    if level is None:
+        yield
+        return
+    from numba.core import config
+    saved = config.OPT
+    config.OPT = type(saved)(int(level))
+    try:
+        yield
+    finally:
+        config.OPT = saved
