@@ -197,3 +197,15 @@ def test_gmm_objective_counts_every_term():
         expected -= 0.5 * gamma ** 2 * (np.sum(np.exp(q[ik]) ** 2) + np.sum(l[ik] ** 2)) - m * q[ik].sum()
     expected += k * wishart_constant(d, gamma, m)
     assert gmm_objective(alpha, mu, q, l, x, gamma, m, wishart_constant(d, gamma, m)) == pytest.approx(expected)
+
+
+def test_the_timed_callable_answers_as_the_public_call():
+    from adjit.gradbench.tool import specialised
+    evaluation = load("gmm")
+    jacobian = evaluation.functions["jacobian"]
+    args = jacobian.arguments(evaluation.example())
+    fast = specialised(jacobian.run, args)
+    assert fast is not jacobian.run                     # the compiled specialisation is timed
+    for a, b in zip(fast(*args), jacobian.run(*args)):
+        assert np.array_equal(a, b)
+    assert specialised(jacobian.run, args, through_api=True) is jacobian.run

@@ -48,22 +48,31 @@ def specialised(run, args, through_api=False):
     outside the timings, and the specialisation's compiled (Numba) function is what is
     timed.  With `through_api` the public call itself is timed.
     """
-    run(*args)     # dispatch (and compile, if define did not already)
+    expected = run(*args)     # dispatch (and compile, if define did not already)
     spec = getattr(run, "last", None)
-    if through_api or spec is None or not hasattr(spec, "compiled"):
+    compiled = getattr(spec, "compiled", None)
+    if through_api or compiled is None:
         return run
-    compiled = spec.compiled
     if not hasattr(run, "argnums"):      # adjit.jit: the compiled function returns what f returns
-        return compiled
-    many = isinstance(run.argnums, tuple)
-    with_value = getattr(run, "with_value", False)
+        fast = compiled
+    else:
+        many = isinstance(run.argnums, tuple)
+        with_value = getattr(run, "with_value", False)
 
-    def gradient(*call_args):
-        # the generated gradient returns (value, grad_1, ..., grad_k); adjit.grad returns the grads
-        out = compiled(*call_args)
-        grads = out[1:] if many else out[1]
-        return (out[0], grads) if with_value else grads
-    return gradient
+        def fast(*call_args):
+            # the generated gradient returns (value, grad_1, ..., grad_k); adjit.grad the grads
+            out = compiled(*call_args)
+            grads = out[1:] if many else out[1]
+            return (out[0], grads) if with_value else grads
+    # these are adjit's internals: if they ever answer differently, time the public call
+    return fast if _same(fast(*args), expected) else run
+
+
+def _same(a, b):
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return (isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b)))
+    return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
 
 
 def timed_runs(run, args, min_runs=1, min_seconds=0.0):
