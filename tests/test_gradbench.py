@@ -209,3 +209,28 @@ def test_the_timed_callable_answers_as_the_public_call():
     for a, b in zip(fast(*args), jacobian.run(*args)):
         assert np.array_equal(a, b)
     assert specialised(jacobian.run, args, through_api=True) is jacobian.run
+
+
+@needs_data
+@pytest.mark.parametrize("name", ["lse", "llsq", "ode", "gmm", "lstm"])
+def test_generated_default_workloads_start_with_the_recorded_ones(name):
+    """The timing workloads are generated as gradbench's evals generate them: the first
+    ones are exactly the recorded sessions' inputs (lstm: the recorded parameters were
+    unseeded random numbers, so only the sequence can agree)."""
+    import itertools
+    from adjit.gradbench.workloads import iter_workloads
+    recorded = []
+    for record in read_session(DATA / f"{name}.jsonl"):
+        message = record["message"]
+        if message.get("kind") == "evaluate" and message["function"] in ("primal", "objective"):
+            recorded.append((message["input"], message["description"]))
+    generated = list(itertools.islice(iter_workloads(name, DATA.parent / "adbench"), len(recorded)))
+    assert len(generated) == len(recorded)
+    for (inp, description, _), (expected, expected_description) in zip(generated, recorded):
+        if name == "lstm":
+            assert inp["sequence"] == expected["sequence"]
+            assert [len(inp[k]) for k in ("main_params", "extra_params", "state")] == \
+                   [len(expected[k]) for k in ("main_params", "extra_params", "state")]
+        else:
+            assert description == expected_description
+            assert inp == {k: v for k, v in expected.items() if k not in ("min_runs", "min_seconds")}

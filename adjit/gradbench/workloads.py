@@ -2,9 +2,9 @@
 
 The recorded sessions (``../shared/data/gradbench``) hold only the first, smallest
 workloads of each eval.  For timing, this module makes the rest of the default sets of
-gradbench's eval scripts (python/gradbench/gradbench/evals/*/run.py at the recorded
-commit): the same sizes, the same seeds and generators, so the inputs are the ones
-gradbench sends.  lstm reads ADBench's data files (``../shared/data/adbench``); only the
+gradbench's eval scripts (python/gradbench/gradbench/evals/*/run.py): the same sizes,
+seeds and generators, so the inputs are the ones gradbench sends (the tests check that
+the first ones equal the recorded inputs).  lstm reads ADBench's data files (``../shared/data/adbench``); only the
 c = 1024 files are there, so its c = 4096 workloads are missing.
 
 Each workload is an evaluate message's ``(function, input, description)`` pair list.
@@ -46,13 +46,14 @@ def _ode():
 
 
 def gmm_input(seed, d, k, n, m=0, gamma=1.0):
-    """gradbench's gmm generator: the draws in its order, from default_rng(seed)."""
+    """gradbench's gmm generator: the draws in its order (x, alpha, mu, q, l, as the
+    recorded session shows), from default_rng(seed)."""
     rng = np.random.default_rng(seed=seed)
     x = [list(rng.normal(size=d)) for _ in range(n)]
+    alpha = list(rng.normal(size=k))
     mu = [list(rng.uniform(size=d)) for _ in range(k)]
     q = [list(rng.normal(size=d)) for _ in range(k)]
     l = [list(rng.normal(size=d * (d - 1) // 2)) for _ in range(k)]
-    alpha = list(rng.normal(size=k))
     return {"d": d, "k": k, "n": n, "x": x, "m": m, "gamma": gamma, "mu": mu, "q": q, "l": l, "alpha": alpha}
 
 
@@ -79,12 +80,15 @@ def _lstm(adbench):
                 yield read_adbench_lstm(path), path.stem, l * c
 
 
-def workloads(name, adbench=None, max_work=None):
-    """[(input, description)] of eval `name`'s default workloads, smallest first.
-
-    `max_work` drops the workloads whose size product (n, n m, n s, n k d^2, l c) is
-    larger; `adbench` is the folder of ADBench's data (for lstm).
-    """
+def iter_workloads(name, adbench=None):
+    """(input, description, size product) of eval `name`'s default workloads, smallest
+    first, generated lazily; `adbench` is the folder of ADBench's data (for lstm)."""
     generators = {"lse": _lse, "llsq": _llsq, "ode": _ode, "gmm": _gmm}
-    source = _lstm(adbench) if name == "lstm" else generators[name]()
-    return [(inp, description) for inp, description, work in source if max_work is None or work <= max_work]
+    return _lstm(adbench) if name == "lstm" else generators[name]()
+
+
+def workloads(name, adbench=None, max_work=None):
+    """[(input, description)] of eval `name`'s default workloads, smallest first, without
+    those whose size product (n, n m, n s, n k d^2, l c) is larger than `max_work`."""
+    return [(inp, description) for inp, description, work in iter_workloads(name, adbench)
+            if max_work is None or work <= max_work]
