@@ -7,8 +7,10 @@ gradbench (evals/ode/README.md, adapted from cmpad's `an_ode`) states the system
 
 solved over t in [0, 2] (h = 2 / s), with the gradient of the last output y_{n-1}(2)
 with respect to all n inputs x ~ U(0, 1).  We implement that formula (gradbench's C++
-reference, cpp/gradbench/evals/ode.hpp, uses x_i * y_{i-1} instead of the sum; the work
-is the same).  The prefix sums c_i = x_1 + ... + x_i do not change during the solve; the
+reference, cpp/gradbench/evals/ode.hpp, against which tools are validated, uses
+x_i * y_{i-1} instead of the sum; the work is the same, and that version is the gradbench
+tool's and the ``gb-ode`` problem's, in adjit/bench/gradbench_evals/ode.py).  Both call
+`rk4_chain` below, with different coefficients c.  The prefix sums c_i = x_1 + ... + x_i do not change during the solve; the
 user function computes them once, as anyone writing the loop by hand would.
 
 Two problems share the function:
