@@ -572,6 +572,223 @@ def test_plain_arrays_meet_tape_values():
     check(numpy_protocols, RNG.normal(size=3), RNG.normal(size=3))
 
 
+# -- in-place writes after use, views, in-place operators ----------------------------------
+# The values a recorded operation reads in the backward pass must be the ones it saw, even
+# when the array is written in place afterwards (through any name or view); the writes
+# themselves must follow NumPy (other names and views see them).  check() compares the value
+# with plain NumPy too, so the aliasing semantics are tested as well as the gradients.
+
+def ip_brief(x):
+    b = x * 2.0
+    s = np.sum(b * b)
+    b[0] = 0.0
+    return s + np.sum(b)
+
+
+def ip_operand_other_side(x, w):
+    b = x * 1.0
+    s = np.sum(w * b)                               # w's partial is b's buffer
+    b[1] = w[0] * 3.0
+    b[2:] = 0.5
+    return s + np.sum(b * w)
+
+
+def ip_result_written(x):
+    e = np.exp(x)                                   # exp's partial is its own result
+    s = np.sum(e)
+    e[1] = 5.0
+    e *= 0.5
+    return s + np.sum(e * e)
+
+
+def ip_matmul(W, v):
+    u = v * 1.0
+    M = W * 1.0
+    y = M @ u
+    r = np.sum(y * y)
+    u[0] = 2.0
+    M[1, :] = u[:M.shape[1]]
+    M *= 3.0
+    return r + np.sum(M @ u) + np.sum(u @ M.T)
+
+
+def ip_write_through_view(x):
+    b = x * 2.0
+    v = b[1:]
+    s = np.sum(b * b)
+    v[0] = x[0] * 7.0                               # reaches b[1]
+    v *= 2.0                                        # and b[1:]
+    return s + np.sum(b * b) + b[1] * b[2]
+
+
+def ip_view_captured_base_written(x):
+    b = x * 1.5
+    v = b[::2]
+    s = np.sum(np.sin(v) * v)
+    b[0] = 1.0                                      # v[0] changes; sin(v) * v must not
+    b.fill(0.25)
+    return s + np.sum(v) + np.sum(b * x)
+
+
+def ip_2d_views(X):
+    A = X * 1.0
+    B = A.T
+    s = np.sum(A * A)
+    B[0, 1] = 2.0 * X[0, 0]                         # writes A[1, 0]
+    R = A.reshape(-1)
+    t = np.sum(R * R)
+    R[0] = R[1]                                     # writes A[0, 0]
+    return s + t + np.sum(A * X)
+
+
+def ip_scalar_element_writes(x):
+    b = x * 1.0
+    s = 0.0
+    for i in range(len(x)):
+        s = s + np.sum(b * b)                       # captures b, then b is written again
+        b[i] = x[i] * x[i]
+        b[0] += x[i]
+    return s + np.sum(b * x)
+
+
+def ip_sort_after_use(x):
+    b = x * np.array([1.0, -2.0, 0.5, 3.0])
+    s = np.sum(b * x)
+    b.sort()
+    return s + np.sum(b * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def ip_operators(x, y):
+    b = x * 1.0
+    c = b                                           # another name: sees every change
+    s = np.sum(b * y)
+    b += y
+    b -= 0.5 * x
+    b *= y
+    b /= (1.0 + x * x)
+    b **= 2.0
+    return s + np.sum(c * x) + np.sum(b)
+
+
+def ip_operators_scalar_operand(x, t):
+    b = x * 1.0
+    b += t
+    b *= t
+    b -= x[0]
+    b /= t
+    return np.sum(b * b)
+
+
+def ip_slice_ops(x):
+    a = np.zeros(5)
+    a[:] = x
+    c = a * a
+    a[1:3] += x[:2]
+    a[::2] *= x[1]
+    a[1:] /= 2.0 + x[:4]
+    a[-2:] -= c[:2]
+    return np.sum(a * a) + np.sum(c * a)
+
+
+def ip_column_ops(X, v):
+    A = X * 1.0
+    s = np.sum(A * A)
+    A[:, 1] -= v
+    A[0, :] += v[0]
+    A[1:, 0] *= v[1:]
+    A[:, 2] /= 1.0 + v * v
+    return s + np.sum(A * A) + np.sum(A @ v)
+
+
+def ip_in_loop(x):
+    a = np.zeros_like(x)
+    acc = 0.0
+    for i in range(len(x)):
+        a += x * x[i]
+        a[i] -= x[i]
+        acc = acc + np.sum(np.exp(a) * a)
+    return acc
+
+
+def ip_outer_names(x):
+    a = np.ones((3, 3))
+    r = a[1]                                        # a row view: sees in-place changes
+    col = a[:, 2]
+    a *= x                                          # broadcast over rows
+    r += x
+    col -= x[0]
+    return np.sum(a * a) + np.sum(r) + col[0] * col[1]
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_inplace_write_after_use(seed):
+    rng = np.random.default_rng(seed)
+    x3 = rng.uniform(0.2, 1.2, 3)
+    x4 = rng.uniform(-1.0, 1.0, 4)
+    x5 = rng.uniform(0.2, 1.2, 5)
+    check(ip_brief, x3)
+    np.testing.assert_allclose(grad(ip_brief)(x3), 8 * x3 + [0.0, 2.0, 2.0], rtol=1e-12)
+    check(ip_operand_other_side, x4, rng.uniform(-1, 1, 4), argnums=(0, 1))
+    check(ip_result_written, x3)
+    check(ip_matmul, rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, 4), argnums=(0, 1))
+    check(ip_scalar_element_writes, x4)
+    check(ip_sort_after_use, x4)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_inplace_writes_through_views(seed):
+    rng = np.random.default_rng(seed + 10)
+    check(ip_write_through_view, rng.uniform(-1, 1, 4))
+    check(ip_view_captured_base_written, rng.uniform(-1, 1, 5))
+    check(ip_2d_views, rng.uniform(-1, 1, (2, 3)))
+    check(ip_outer_names, rng.uniform(-1, 1, 3))
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_inplace_operators(seed):
+    rng = np.random.default_rng(seed + 20)
+    check(ip_operators, rng.uniform(0.2, 1.2, 4), rng.uniform(0.2, 1.2, 4), argnums=(0, 1))
+    check(ip_operators_scalar_operand, rng.uniform(-1, 1, 3), float(rng.uniform(0.5, 2)),
+          argnums=(0, 1))
+    check(ip_slice_ops, rng.uniform(0.2, 1.2, 5))
+    check(ip_column_ops, rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, 3), argnums=(0, 1))
+    check(ip_in_loop, rng.uniform(-0.5, 0.5, 4))
+
+
+def ip_plain_out(x, buf):
+    buf += x                                        # a plain array cannot hold derivatives
+    return np.sum(buf)
+
+
+def ip_plain_out_constant(x, buf):
+    buf += np.ones(2)                               # constant tape values: plain NumPy
+    return np.sum(buf * x)
+
+
+def test_inplace_into_plain_array():
+    with pytest.raises(AdjitError, match='plain NumPy array'):
+        grad(ip_plain_out)(np.ones(2), np.zeros(2))
+    buf = np.zeros(2)
+    assert grad(ip_plain_out_constant)(np.array([2.0, 3.0]), buf).tolist() == [1.0, 1.0]
+    assert buf.tolist() == [1.0, 1.0]
+
+
+def test_ufunc_out_on_tape_arrays():
+    """Real NumPy ufuncs with out= a tape array (NumPy passes out=(t,)) write in place."""
+    from adjit.tape import core
+    core.reset()
+    try:
+        t = TapeArray(np.array([1.0, 2.0]), np.array([core.new_leaf(), core.new_leaf()]))
+        v = t[1:]                                   # a view sees the write
+        out = numpy.add(t, np.array([10.0, 20.0]), out=(t,))
+        assert out is t and t.val.tolist() == [11.0, 22.0] and v.val.tolist() == [22.0]
+        assert t.idx.tolist() == [1, 2]             # x + c shares x's nodes
+        numpy.multiply(t, 2.0, out=t)
+        assert t.val.tolist() == [22.0, 44.0] and (t.idx >= core.HIGH).all()
+    finally:
+        core.reset()
+
+
 # -- generated programs: an interpreter run through the tape ---------------------------------
 
 def interp(prog, x, c):

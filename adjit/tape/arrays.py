@@ -6,13 +6,19 @@ reshapes, transposes, concatenation, ``np.where``, sorting, max/min... apply the
 operation to both arrays and need no tape entry at all: a gradient simply follows the node
 index to whatever produced the element.  Arithmetic on whole arrays records one block
 (see :mod:`adjit.tape.core`) whose rule works on NumPy arrays in the backward pass.
+
+Writes (``a[k] = v``, ``a += b``, ``a[1:3] *= c``, ``a.sort()``, ``np.add(a, b, out=a)``) go
+into the array's buffers in place, so other names and views of it see them, as in NumPy.
+A rule that reads operand values in the backward pass and could be handed a live tape
+buffer keeps them through :func:`adjit.tape.core.keep`; every write calls
+:func:`adjit.tape.core.before_write` first, which copies those values out (copy-on-write).
 """
 
 import numpy as np
 
 from ..errors import AdjitError, AdjitTypeError
 from . import core, rules
-from .core import HIGH, Var, add_block, proxy, target_of
+from .core import HIGH, Var, _captures, add_block, before_write, keep, proxy, target_of
 
 F64 = np.float64
 INTP = np.intp
@@ -87,6 +93,10 @@ class TapeArray:
         return make(v, self.idx[k])
 
     def __setitem__(self, k, v):
+        if _captures:                       # a recorded rule may still read this buffer?
+            a = self.val
+            if a.base is not None or id(a) in _captures:
+                before_write(a)
         t = type(v)
         if t is Var:
             self.val[k] = v.v
@@ -160,9 +170,30 @@ class TapeArray:
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         out = kwargs.pop('out', None)
-        if out is not None and out != (None,):
-            raise AdjitError(f'numpy.{ufunc.__name__}(..., out=...) is not supported on tape '
-                             'arrays by adjit.tape')
+        if type(out) is tuple:              # NumPy passes out=(array,), e.g. for `a += t`
+            if len(out) != 1:
+                raise AdjitError(f'numpy.{ufunc.__name__} with several out= arrays is not '
+                                 'supported on tape arrays by adjit.tape')
+            out = out[0]
+        r = self._ufunc(ufunc, method, inputs, kwargs)
+        if out is None:
+            return r
+        if type(out) is TapeArray:
+            return _inplace(out, r)
+        if isinstance(out, np.ndarray):
+            rv, ri = parts(r)
+            if np.any(ri):
+                raise AdjitError(
+                    f'numpy.{ufunc.__name__} would write tape values (which carry derivatives) '
+                    'into a plain NumPy array in place, dropping their derivatives',
+                    hint='write `a = a + t` instead of `a += t`, or create the array inside the '
+                         'differentiated function (np.zeros, np.array, ...)')
+            out[...] = rv
+            return out
+        raise AdjitError(f'numpy.{ufunc.__name__}: out={type(out).__name__} is not supported '
+                         'by adjit.tape')
+
+    def _ufunc(self, ufunc, method, inputs, kwargs):
         if method == '__call__' and not kwargs:
             impl = UFUNC_IMPL.get(ufunc.__name__)
             if impl is not None:
@@ -212,6 +243,8 @@ class TapeArray:
 
     def sort(self, axis=-1, kind=None, order=None):
         s = sort(self, axis=axis)
+        if _captures:
+            before_write(self.val)
         self.val[...] = s.val
         self.idx[...] = s.idx
 
@@ -305,7 +338,10 @@ class TapeArray:
 
 
 def _inplace(a, r):
+    """Write result ``r`` into tape array ``a`` (in place: views and other names see it)."""
     rv, ri = parts(r)
+    if _captures:
+        before_write(a.val)
     a.val[...] = rv
     a.idx[...] = ri
     return a
@@ -543,11 +579,18 @@ def _compile(expr, args):
         return eval(f'lambda {args}: {expr}', dict(rules.ARRAY_NS))
 
 
-def _times(d, shape):
+def _times(d, shape, s1=None, s2=None, s3=None):
+    """vjp ``G -> unbroadcast(G * d)``.  ``s1..s3`` are the arrays the partial ``d`` was
+    computed from (operands, result): if ``d`` is one of them or a view (``x2`` for multiply,
+    ``y`` for exp), it may be a live tape buffer, so it is kept copy-on-write.  A partial
+    computed into a fresh array is private and needs no protection."""
     if type(d) is float:
         if d == 1.0:
             return lambda G: unbroadcast(G, shape)
         return lambda G: unbroadcast(G * d, shape)
+    if type(d) is np.ndarray and (d is s1 or d is s2 or d is s3 or d.base is not None):
+        c = keep(d)
+        return lambda G: unbroadcast(G * c.a, shape)
     return lambda G: unbroadcast(G * d, shape)
 
 
@@ -565,7 +608,7 @@ def vec_unary(fnp, expr):
         else:
             with np.errstate(all='ignore'):
                 d = dfun(xv, y)
-        return emit(y, [(xi, _times(d, np.shape(xv)))])
+        return emit(y, [(xi, _times(d, np.shape(xv), xv, y))])
     return impl
 
 
@@ -582,10 +625,10 @@ def vec_binary(fnp, expr1, expr2):
         with np.errstate(all='ignore'):
             if ai is not None and d1fun != 0.0:
                 d = d1fun if type(d1fun) is float else d1fun(av, bv, y)
-                parents.append((ai, _times(d, np.shape(av))))
+                parents.append((ai, _times(d, np.shape(av), av, bv, y)))
             if bi is not None and d2fun != 0.0:
                 d = d2fun if type(d2fun) is float else d2fun(av, bv, y)
-                parents.append((bi, _times(d, np.shape(bv))))
+                parents.append((bi, _times(d, np.shape(bv), av, bv, y)))
         return emit(y, parents)
     return impl
 
@@ -875,8 +918,9 @@ def matmul(a, b, out=None, **kw):
     y = np.matmul(av, bv)
     a1 = av.ndim == 1
     b1 = bv.ndim == 1
-    A = av[None, :] if a1 else av
-    B = bv[:, None] if b1 else bv
+    # the backward pass reads the operands: keep them copy-on-write (see core.keep)
+    cA = keep(av[None, :] if a1 else av) if bi is not None else None
+    cB = keep(bv[:, None] if b1 else bv) if ai is not None else None
 
     def grow(G):
         G = np.asarray(G)
@@ -887,13 +931,13 @@ def matmul(a, b, out=None, **kw):
         return G
 
     def vjp_a(G):
-        g = grow(G) @ np.swapaxes(B, -1, -2)
+        g = grow(G) @ np.swapaxes(cB.a, -1, -2)
         if a1:
             g = g[..., 0, :]
         return unbroadcast(g, av.shape)
 
     def vjp_b(G):
-        g = np.swapaxes(A, -1, -2) @ grow(G)
+        g = np.swapaxes(cA.a, -1, -2) @ grow(G)
         if b1:
             g = g[..., :, 0]
         return unbroadcast(g, bv.shape)

@@ -30,6 +30,18 @@ The sweep walks scalar nodes from the output down with a tight loop
 (``pos``); when the sweep gets there, the block gathers its output adjoint and scatters the
 vector-Jacobian products of its rule into its parents (scalar ids, input arrays, or other
 blocks' buffers).
+
+In-place writes
+---------------
+A vector rule that needs an operand's (or its result's) values in the backward pass and
+would otherwise hold the live buffer of a tape array keeps it in a :class:`Cell` (see
+:func:`keep`), registered under the buffer's root (the ndarray that owns the memory, so
+views share it).  Every in-place write into a tape array (``a[k] = v``, ``a += b``,
+``a.sort()``, ``out=``) first calls :func:`before_write`, which gives the cells of that root
+private copies of the values they saw: copy-on-write, paid only by writes into buffers that
+a recorded operation still reads.  The write itself then goes into the shared buffer, so
+other names and views of the array see it, as in NumPy.  Writes into plain NumPy arrays
+(arguments not differentiated, globals) cannot be seen by the tape and are not protected.
 """
 
 import bisect
@@ -50,6 +62,7 @@ _bstarts = []          # their first element ids (increasing), for bisection
 _inputs = []           # Input records (differentiated arrays), ids increasing
 _istarts = []
 _state = {'next': HIGH, 'base': 1}
+_captures = {}         # id(root buffer) -> (root buffer, [Cell]): values rules still read
 
 
 def reset():
@@ -61,6 +74,57 @@ def reset():
     del _istarts[:]
     _state['next'] = HIGH
     _state['base'] = 1
+    _captures.clear()
+
+
+class Cell:
+    """An ndarray ``a`` a backward rule reads; replaced by a private copy before the buffer
+    it lives in is written in place (see :func:`before_write`)."""
+
+    __slots__ = ('a',)
+
+    def __init__(self, a):
+        self.a = a
+
+
+def _root(a):
+    """The object owning ``a``'s memory (``a`` itself if it owns it)."""
+    r = a.base
+    if r is None:
+        return a
+    while True:
+        b = getattr(r, 'base', None)
+        if b is None:
+            return r
+        r = b
+
+
+def keep(a):
+    """A Cell holding ndarray ``a`` for the backward pass, protected against later writes."""
+    c = Cell(a)
+    r = _root(a)
+    e = _captures.get(id(r))
+    if e is None:
+        _captures[id(r)] = (r, [c])
+    else:
+        e[1].append(c)
+    return c
+
+
+def before_write(a):
+    """Call before writing into ndarray ``a`` in place: the cells reading its buffer (or any
+    view of it) get private copies of their current values."""
+    e = _captures.pop(id(_root(a)), None)
+    if e is None:
+        return
+    copies = {}
+    for c in e[1]:
+        old = c.a
+        k = id(old)
+        got = copies.get(k)
+        if got is None:
+            got = copies[k] = (old, old.copy())
+        c.a = got[1]
 
 
 def new_leaf():
