@@ -69,7 +69,7 @@ class _Compiled:
 
     def _run(self, spec, values):
         try:
-            if spec.compiled.signatures:  # compiled already (the common case): call it directly
+            if getattr(spec.compiled, "signatures", True):  # compiled already (or NUMBA_DISABLE_JIT)
                 return spec.compiled(*values)
             with self._lock, llvm_opt_level():  # the first call compiles
                 return spec.compiled(*values)

@@ -36,15 +36,11 @@ from ..ir.primitives import PRIMITIVES
 from ..ir.sym import Sym, building
 from ..ir.types import F64, Array, is_array
 from .activity import active_values
-from .prepare import add_trip_counts
+from .prepare import VALUE_FREE as _VALUE_FREE, WRITES as _WRITES, add_trip_counts, snapshot_whole_reads
 
 _ALLOCATING = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "copy")
 # ops whose result may share memory with their operand: never written through in a gradient
 _ALIASING = ("view", "transpose", "reshape", "ravel", "expand_dims", "reshape_like", "tape_row")
-# whole-array uses of an array whose reverse rule does not read that array's values
-# (so a later write into the array does not change the gradient)
-_VALUE_FREE = ("add", "sub", "neg", "f64", "sum", "mean", "copy", "view", "shape", "load")
-_WRITES = ("store", "store_add", "view_store")
 
 
 class _Def:
@@ -110,6 +106,7 @@ class _DryRun(Exception):
 class ReverseMode:
     def __init__(self, fn, wrt):
         add_trip_counts(fn.body)
+        snapshot_whole_reads(fn)
         self.fn = fn
         self.wrt = list(wrt)
         self.active = active_values(fn, [fn.params[k] for k in self.wrt])
@@ -136,8 +133,8 @@ class ReverseMode:
     # ---- restrictions -------------------------------------------------------------------------
     def _check_arrays(self):
         """Refuse what the array adjoints cannot follow: writes into an array that is not
-        a parameter or a function-level array of its own, and whole-array reads of an
-        array before a later write into it."""
+        a parameter or a function-level array of its own (and whole-array reads of an
+        array before a later write into it, which `snapshot_whole_reads` has removed)."""
         for v in self.active:
             if not is_array(v.type) or v not in self.stored_into:
                 continue

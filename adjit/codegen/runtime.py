@@ -4,6 +4,8 @@ They live in a real module with ``cache=True`` so generated code that calls them
 itself be cached on disk.
 """
 
+import functools
+
 import numba
 import numpy as np
 
@@ -162,20 +164,27 @@ def _reduction_impl(kind, ndim):
     return _compile(src, kind + "_axis")
 
 
-def _stub(name):
-    def stub(*args):
-        raise NotImplementedError(f"_rt.{name} runs only inside compiled code")
-    stub.__name__ = name
-    return stub
+def _specialised(name, make, params):
+    """A helper whose implementation `make(*ranks)` is generated for the ranks of its
+    arguments (0 for a number): in compiled code by Numba's overload mechanism, and in
+    plain Python (NUMBA_DISABLE_JIT=1) by running the same generated source."""
+    make = functools.lru_cache(maxsize=None)(make)
+
+    def helper(*args):
+        return make(*(np.ndim(a) for a in args))(*args)
+    helper.__name__ = helper.__qualname__ = name
+
+    def typing(*args):
+        return make(*(getattr(a, "ndim", 0) for a in args))
+    # overload wants the typing function's parameter names to be the implementation's
+    ns = {"typing": typing}
+    exec(f"def specialise({params}):\n    return typing({params})", ns)
+    overload(helper)(ns["specialise"])
+    return helper
 
 
 def _reduction(kind):
-    stub = _stub(kind + "_axis")
-
-    @overload(stub)
-    def _specialise(x, axis):
-        return _reduction_impl(kind, x.ndim)
-    return stub
+    return _specialised(kind + "_axis", lambda ndim, axis_ndim: _reduction_impl(kind, ndim), "x, axis")
 
 
 sum_axis = _reduction("sum")
@@ -198,13 +207,7 @@ def _adjoint_impl(name, args, body):
     return _compile(src, name)
 
 
-unreduce = _stub("unreduce")          # g broadcast back along `axis` to x's shape
-route = _stub("route")                # g to the first element equal to o along `axis`
-prod_adjoint = _stub("prod_adjoint")  # d prod(x, axis) / dx times g
-
-
-@overload(unreduce)
-def _unreduce(g, x, axis):
+def _unreduce(g_ndim, x_ndim, axis_ndim):
     return _adjoint_impl("unreduce", "g, x, axis", """
     for i in range(before):
         for k in range(along):
@@ -212,8 +215,7 @@ def _unreduce(g, x, axis):
                 out[i, k, j] = g2[i, j]""")
 
 
-@overload(route)
-def _route(g, x, o, axis):
+def _route(g_ndim, x_ndim, o_ndim, axis_ndim):
     return _adjoint_impl("route", "g, x, o, axis", """
     o2 = np.ascontiguousarray(o).reshape((before, after))
     for i in range(before):
@@ -224,8 +226,7 @@ def _route(g, x, o, axis):
                     break""")
 
 
-@overload(prod_adjoint)
-def _prod_adjoint(g, x, axis):
+def _prod_adjoint(g_ndim, x_ndim, axis_ndim):
     # the product of the other elements, by prefix and suffix products (exact at zeros)
     return _adjoint_impl("prod_adjoint", "g, x, axis", """
     for i in range(before):
@@ -238,6 +239,11 @@ def _prod_adjoint(g, x, axis):
             for k in range(along - 1, -1, -1):
                 out[i, k, j] *= right * g2[i, j]
                 right *= x3[i, k, j]""")
+
+
+unreduce = _specialised("unreduce", _unreduce, "g, x, axis")              # g broadcast back along `axis` to x's shape
+route = _specialised("route", _route, "g, x, o, axis")                       # g to the first element equal to o along `axis`
+prod_adjoint = _specialised("prod_adjoint", _prod_adjoint, "g, x, axis")  # d prod(x, axis) / dx times g
 
 
 @_jit
@@ -270,13 +276,8 @@ def prod_adjoint_all(g, x):
     return out
 
 
-unbroadcast = _stub("unbroadcast")
-
-
-@overload(unbroadcast)
-def _unbroadcast(c, like):
+def _unbroadcast(nc, nl):
     """c summed over the dimensions NumPy broadcast `like` along, so it has like's shape."""
-    nc, nl = c.ndim, like.ndim
     loops, indent = [], "    "
     for d in range(nc):
         loops.append(f"{indent}for i{d} in range(c.shape[{d}]):")
@@ -290,3 +291,6 @@ def _unbroadcast(c, like):
     return out
 """
     return _compile(src, "unbroadcast")
+
+
+unbroadcast = _specialised("unbroadcast", _unbroadcast, "c, like")

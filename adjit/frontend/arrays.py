@@ -310,6 +310,8 @@ def method(tr, x, name, node):
         elif node.args:
             raise tr.error(AdjitTypeError, node, f"{path}() takes an axis only")
         return reduction(_REDUCTION_METHODS[name])(tr, x, keywords, node, path)
+    if not _is_array(x):
+        return None
     simple = {"dot": (1, lambda args: _dot(tr, [x] + args, node, path)),
               "ravel": (0, lambda args: _ravel(tr, [x], node, path)),
               "flatten": (0, lambda args: tr.b.emit("copy", [_ravel(tr, [x], node, path)])),

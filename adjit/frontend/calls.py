@@ -84,7 +84,7 @@ def method(tr, owner, name, node):
     if is_array(owner.type) and name == "copy":
         _args(tr, node, 0, f".{name}")
         return tr.b.emit("copy", [owner])
-    out = arrays.method(tr, owner, name, node) if is_array(owner.type) else None
+    out = arrays.method(tr, owner, name, node)
     if out is not None:
         return out
     raise tr.error(UnsupportedSyntaxError, node, f"the method .{name}() is not supported here",
