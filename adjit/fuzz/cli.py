@@ -75,8 +75,8 @@ def _mode_name():
 def run_in_process(args):
     """One campaign here; prints progress, writes --stats-json; returns the Campaign."""
     from .campaign import Campaign
-    out = args.out or tempfile.mkdtemp(prefix="adjit-fuzz-")
-    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    out = args.out = args.out or tempfile.mkdtemp(prefix="adjit-fuzz-")
+    seed = args.seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(3), "little")
     origin = f"python -m adjit.fuzz --in-process --programs {args.programs} --seed {seed} ({_mode_name()})"
     campaign = Campaign(_features(args.exclude), save_dir=out, npoints=args.points, origin=origin,
                         max_failures=args.max_failures, shrink=not args.no_shrink,

@@ -35,7 +35,9 @@ def _failures_text(failures):
 
 
 def test_generated_programs_interpreted():
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1", ADJIT_CACHE_DIR=CACHE_DIR)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(adjit.__file__)))  # the adjit under test
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", ADJIT_CACHE_DIR=CACHE_DIR,
+               PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     out = os.path.join(SAVE_DIR, "interpreted")
     proc = subprocess.run([sys.executable, "-m", "adjit.fuzz", "--in-process", "--programs",
                            str(INTERPRETED_PROGRAMS), "--seed", "0", "--out", out, "--max-failures", "1"],
