@@ -52,7 +52,10 @@ def module_text(functions_source, origin):
 
 def load_module(text):
     """Write `text` as a module (once) and import it under a stable name."""
-    digest = hashlib.sha256((_RUNTIME_HASH + text).encode()).hexdigest()[:20]
+    # the LLVM level is part of the key: machine code compiled at ADJIT_OPT=1 (the tests)
+    # must not be loaded later from the disk cache by a process running at the default
+    opt = os.environ.get("ADJIT_OPT", "")
+    digest = hashlib.sha256((_RUNTIME_HASH + opt + text).encode()).hexdigest()[:20]
     name = f"adjit_generated_{digest}"
     if name in sys.modules:
         return sys.modules[name]
