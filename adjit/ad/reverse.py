@@ -32,7 +32,7 @@ twice: first as a dry run that only records which primal values it asks for.
 from ..errors import GradientError
 from ..ir.builder import Builder
 from ..ir.core import Function, Value, nested_ops, walk_ops
-from ..ir.primitives import PRIMITIVES
+from ..ir.primitives import EXPENSIVE, PRIMITIVES
 from ..ir.sym import Sym, building
 from ..ir.types import F64, Array, is_array
 from .activity import active_values
@@ -393,6 +393,8 @@ class ReverseMode:
             return False
         if is_array(v.type) and d.op.prim != "view":
             return False  # whole-array work is taped, not redone
+        if d.op.prim in EXPENSIVE:
+            return False  # exp, sin, ...: a tape load is cheaper than the call
         if p.effect == "pure":
             return True
         if d.op.prim in ("load", "view"):

@@ -275,6 +275,12 @@ _add("tape_grow", _as_is, _first, "_rt.tape_grow({0})", effect="alloc")
 _add("tape_reserve", lambda ts, a: [ts[0], I64], _first, "_rt.tape_reserve({0}, {1})", effect="alloc")
 
 
+# Transcendental primitives: inside loops, reverse mode saves their results on a tape
+# rather than computing them again in the reverse sweep (a tape load costs less).
+EXPENSIVE = frozenset(_UNARY) - {"square", "sign", "fabs", "degrees", "radians", "ffloor", "fceil"} \
+    | {"pow", "pow_dbase", "atan2", "hypot"}
+
+
 def is_differentiable(prim):
     return PRIMITIVES[prim].rules is not None
 
