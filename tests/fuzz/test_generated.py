@@ -11,6 +11,7 @@ Two campaigns, both with fixed seeds (the same programs on every run):
 Long campaigns: ``python -m adjit.fuzz --programs 10000 --seed S``.  The oracles, the
 generator and the campaign machinery live in adjit/fuzz/.
 """
+import math
 import os
 import subprocess
 import sys
@@ -81,3 +82,26 @@ def _store_into_undifferentiated(x, a, n):
 def test_known_tape_limitation_store_into_plain_array():
     assert adjit.grad(_store_into_undifferentiated)(0.3, np.ones(4), 2) == 1.0
     assert adjit.tape.grad(_store_into_undifferentiated, argnums=0)(0.3, np.ones(4), 2) == 1.0
+
+
+# -- the smoothness test of the finite-difference oracle ----------------------------------------
+def _switch(x, a):
+    if x > 0.3:
+        return 2.0 * x + a[0]
+    return x * x
+
+
+def _kink(x, a):
+    return abs(x - 0.3) + math.floor(4.0 * a[0])
+
+
+@pytest.mark.parametrize("x,smooth", [(0.3 + 3e-5, False), (0.3 - 5e-7, False), (0.3 + 2e-4, True), (0.9, True),
+                                      (-0.7, True)])
+def test_fd_smooth_skips_points_near_a_branch_switch_or_kink(x, smooth):
+    from adjit.fuzz.oracles import fd_smooth
+    args = (x, np.array([0.6, 0.1]))
+    for f in (_switch, _kink):
+        d = fd_smooth(f, args, (0, None))
+        assert (d is not None) == smooth, (f.__name__, x, d)
+    assert fd_smooth(_kink, (0.9, np.array([0.5 + 1e-5, 0.0])), (1, 0)) is None   # the floor steps at 0.5
+    assert fd_smooth(_kink, (0.9, np.array([0.6, 0.0])), (1, 0)) == 0.0
