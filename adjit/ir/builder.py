@@ -40,6 +40,9 @@ class Builder:
         self.on_type_clash = on_type_clash or (lambda name, a, b: _clash(name, a, b))
         self.loop_carries_new = lambda name: isinstance(name, str) and name.startswith("$")
         self.hints = {}  # readable names for variables whose own name is not (e.g. tuple keys)
+        # Loads already emitted in a block, reused while nothing may have written memory:
+        # `c[i] * a + c[i] * b` reads c[i] once (and its adjoint is accumulated once).
+        self._loads = {}
 
     # ---- straight-line code -------------------------------------------------------------
     @property
@@ -56,10 +59,18 @@ class Builder:
         folded = _fold(prim, args, rtype)
         if folded is not None:
             return folded if isinstance(folded, Value) else self.const(folded[0], rtype)
+        if prim == "load":
+            key = (self.block, *args)
+            if key in self._loads:
+                return self._loads[key]
         results = [] if rtype is None else [Value(rtype)]
         if prim == "const":
             results[0].const = (attrs["value"],)
         self.block.ops.append(Op(prim, args, results, attrs, loc=self.loc))
+        if prim == "load":
+            self._loads[key] = results[0]
+        elif p.effect == "write":
+            self._loads.clear()
         return results[0] if results else None
 
     def const(self, value, type=None):
@@ -134,6 +145,7 @@ class Builder:
         op = Op("if", [self.cast(cond, BOOL)], outs, blocks=[tb, eb], loc=self.loc)
         if outs or tb.ops or eb.ops:
             self.block.ops.append(op)
+            self._loads.clear()  # the branches may have written memory
         for n, r in var_results.items():
             self.vars[n] = r.value if isinstance(r, _Pending) else r
         for n, v in tv.items():  # assigned the same value on both paths
@@ -272,6 +284,7 @@ class Builder:
             blocks = [cond_blk, body_blk]
         op = Op(kind, args, results, blocks=blocks, loc=self.loc)
         self.block.ops.append(op)
+        self._loads.clear()  # the body may have written memory
         for (n, _, _, _), r in zip(keep, results):
             self.vars[n] = r
         # Variables first assigned inside the body are unbound after it (it may run 0 times).
