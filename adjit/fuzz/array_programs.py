@@ -55,7 +55,7 @@ import adjit
 import adjit.tape
 
 from .generator import Program, load
-from .oracles import (FD_RTOL, KINDS, MISMATCH_KINDS, FuzzFailure, close, components, copied, fail,
+from .oracles import (FD_RTOL, MISMATCH_KINDS, FuzzFailure, close, components, copied, fail,
                       fd_smooth, grad_vector)
 
 CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.0", "2.0", "0.1")

@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 import adjit
-import adjit.tape
 from adjit.fuzz.array_programs import check_array_function, run_campaign
 
 EXAMPLES = os.environ.get("ADJIT_FUZZ_ARRAY_EXAMPLES")
