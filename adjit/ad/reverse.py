@@ -36,7 +36,7 @@ from ..ir.primitives import EXPENSIVE, PRIMITIVES
 from ..ir.sym import Sym, building
 from ..ir.types import F64, Array, is_array
 from .activity import active_values
-from .prepare import VALUE_FREE as _VALUE_FREE, WRITES as _WRITES, add_trip_counts, snapshot_whole_reads
+from .prepare import WRITES as _WRITES, add_trip_counts, snapshot_whole_reads
 
 _ALLOCATING = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "copy")
 # ops whose result may share memory with their operand: never written through in a gradient
@@ -157,16 +157,6 @@ class ReverseMode:
                              "create the array once before the loops and write into it; do not rebind "
                              "array names, or use expressions (h = h + v rather than h += v)")
             raise _error(loc, f"cannot differentiate through {why}", hint)
-        for op in walk_ops(self.fn.body):
-            if op.prim in _VALUE_FREE or op.prim in _WRITES or op.blocks:
-                continue
-            for a in op.args:
-                if a in self.stored_into and a in self.active and \
-                        self.top_position[op] <= self.last_write.get(a, -1):
-                    raise _error(op.loc, f"`{a.hint or 'an array'}` is used as a whole here and written "
-                                 "later: the gradient would see the later values",
-                                 f"take a copy first ({a.hint or 'a'}.copy()), or finish the writes before "
-                                 "using the whole array")
         self._check_snapshots(self.fn.body)
 
     def _check_snapshots(self, block):

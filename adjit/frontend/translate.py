@@ -632,7 +632,7 @@ class Translator:
 
     def expr_IfExp(self, e):
         cond = self.condition(e.test)
-        return self.b.if_(cond, lambda: [self.scalar(e.body)], lambda: [self.scalar(e.orelse)])[0]
+        return self.b.if_(cond, lambda: [self.value(e.body)], lambda: [self.value(e.orelse)])[0]
 
     def subscript_parts(self, e):
         """(array, index operands, view spec): spec is None for one element, else a view

@@ -66,20 +66,12 @@ UNARY = ("np.tanh({0})", "np.sin({0})", "np.exp(np.tanh({0}))", "np.log(1.0 + {0
 BOUNDED = ("np.tanh({0})", "np.sin({0})", "(({0}) / (1.0 + ({0}) * ({0})))", "np.cos({0})")
 REDUCE = ("np.sum", "np.mean", "np.max", "np.min")
 
-# adjit bugs the generator steers around (so that a campaign can find others); each has a
-# strict xfail regression test in tests/fuzz/test_array_programs.py.  ADJIT_FUZZ_ARRAY_BUGS=1
-# turns the workarounds off.
-KNOWN_BUGS = {
-    "written-array-through-if":
-        "a written array passed whole through an if/loop (`v = w` in a branch) makes every "
-        "whole read of it refused: 'used as a whole here and written later' (no write follows); "
-        "the generator reads such arrays as `w.copy()`",
-    "array-identity-fold":
-        "`v = x * 1.0` / `x + 0.0` on an array is folded to `v = x` (an alias: a write into v "
-        "writes x): wrong values and gradients; the generator only makes local arrays with "
-        "np.zeros/.copy() (with the workarounds off it also makes them with `x * 1.0`, `A + 0.0`)",
-}
-AVOID_KNOWN_BUGS = os.environ.get("ADJIT_FUZZ_ARRAY_BUGS") != "1"
+# adjit bugs the generator steered around while they were open (each has a regression test
+# in tests/fuzz/test_array_programs.py): a written array passed whole through an if was
+# refused as "used as a whole and written later"; `x * 1.0` on an array was folded to an
+# alias of x.  Both are fixed, so the workarounds are off unless ADJIT_FUZZ_ARRAY_BUGS=0.
+KNOWN_BUGS = {}
+AVOID_KNOWN_BUGS = os.environ.get("ADJIT_FUZZ_ARRAY_BUGS") == "0"
 
 ALL_FEATURES = frozenset({
     "broadcast", "unary", "minmax", "where", "clip", "reduce", "matmul", "slice", "reshape",
@@ -144,8 +136,8 @@ class _Builder:
         """An expression of exactly `shape` without recursion (always exists)."""
         opts = self.names_of(scope, shape)
         if AVOID_KNOWN_BUGS:
-            # known adjit bug (KNOWN_BUGS["written-array-through-if"]): a written array that
-            # flows through an if/loop result counts as written everywhere; use a new array
+            # the once-open bug "written array through an if" (see the comment on KNOWN_BUGS):
+            # read written arrays through a new array
             opts = [f"{k}.copy()" if k in self.written else k for k in opts]
         if shape == ():
             opts = opts + [self.const()]

@@ -343,7 +343,7 @@ def _fold(prim, args, rtype):
     consts = [a.const for a in args]
     if all(c is not None for c in consts) and rtype in (I64, BOOL):
         return (_FOLD[prim](*(c[0] for c in consts)),)
-    if len(args) == 2:
+    if len(args) == 2 and not isinstance(rtype, Array):  # x * 1.0 on an array is a new array, not x
         a, b = args
         if prim in ("add", "sub") and b.const is not None and b.const[0] == 0 and a.type == rtype:
             return a
