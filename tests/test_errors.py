@@ -679,11 +679,7 @@ LINE_IN = {rec_mutual_a: rec_mutual_b, call_helper_with_refusal: _helper_with_la
 FRONTEND_CASES.append((call_helper_with_refusal, (1.0,), UnsupportedSyntaxError))
 
 # known adjit bugs: the case is kept, marked as an expected failure
-XFAIL = {
-    stmt_no_return_on_some_path: "adjit bug: 'may reach its end without returning' is reported at the `if` that "
-                                 "returns, not at the last statement of the path that falls off the end",
-    expr_nested_tuple_return: "adjit bug: 'returning a nested tuple' is reported at the def line, not at the return",
-}
+XFAIL = {}  # none open: the last two (a fall-off-the-end and a nested-tuple return reported on the wrong line) are fixed
 
 
 def _params():

@@ -36,6 +36,17 @@ def always_returns(stmts):
     return False
 
 
+def falls_off_at(stmts):
+    """The last statement of a path through `stmts` that can fall off its end without a
+    ``return`` (for the error message); `stmts` must not always return."""
+    last = stmts[-1]
+    if isinstance(last, ast.If):
+        for branch in (last.orelse, last.body):
+            if branch and not always_returns(branch):
+                return falls_off_at(branch)
+    return last
+
+
 def may_exit(stmt, in_loop=True):
     """True if `stmt` may return, or break/continue the loop that contains it."""
     for node in _walk_same_loop(stmt):

@@ -20,7 +20,7 @@ from ..ir.builder import Builder, Unbound
 from ..ir.core import Function, Value
 from ..ir.types import BOOL, F64, I64, is_array
 from . import arrays, calls
-from .lowering import always_returns, has_break, may_exit, tailify
+from .lowering import always_returns, falls_off_at, has_break, may_exit, tailify
 from .source import parse_function
 
 
@@ -129,7 +129,7 @@ class Translator:
         if not ctx.returns_value:  # no return, or only bare `return`: the function returns None
             return None
         if not always_returns(body):
-            last = body[-1] if body else tree
+            last = falls_off_at(body) if body else tree
             raise self.error(UnsupportedSyntaxError, last,
                              "this function may reach its end without returning a value (Python would return None)",
                              hint="end the function with a return statement")
@@ -326,7 +326,10 @@ class Translator:
             raise self.error(UnsupportedSyntaxError, s, "some return statements return a value and some do not")
         ctx.returns_value = has_value
         if has_value:
-            self.assign("$retval", self.expr(s.value), s)
+            value = self.expr(s.value)
+            if isinstance(value, Tup) and not all(isinstance(v, Value) for v in value.items):
+                raise self.error(UnsupportedSyntaxError, s, "returning a nested tuple is not supported")
+            self.assign("$retval", value, s)
         self.b.set("$ret", self.b.const(True))
         for brk, _ in ctx.loops:
             self.b.set(brk, self.b.const(True))
