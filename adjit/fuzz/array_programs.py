@@ -34,16 +34,14 @@ shape of every expression and variable and only writes shape-valid operations
 
 Choices are ordered simplest first so that hypothesis shrinks towards small programs.
 
-The oracles (`check_array_function`) reuse adjit.fuzz.oracles' helpers (finite
-differences with kink detection, `close`, the failure kinds) with the tolerances of the
-array campaign: jit against Python rtol 1e-10; adjit.grad against adjit.tape rtol 1e-8,
+The oracles (`check_array_function`) are adjit.fuzz.oracles.check_function (finite
+differences with kink detection, the failure kinds) with the tolerances of the array
+campaign: jit against Python rtol 1e-10; adjit.grad against adjit.tape rtol 1e-8,
 atol 1e-10 (the tape comparison is skipped, with the reason recorded, only when the tape
 raises an AdjitError); both against central differences where f is smooth.
 """
 import argparse
 import collections
-import inspect
-import math
 import os
 import sys
 import time
@@ -51,12 +49,8 @@ import time
 import numpy as np
 from hypothesis import strategies as st
 
-import adjit
-import adjit.tape
-
 from .generator import Program, load
-from .oracles import (FD_RTOL, MISMATCH_KINDS, FuzzFailure, close, components, copied, fail,
-                      fd_smooth, grad_vector)
+from .oracles import MISMATCH_KINDS, FuzzFailure, check_function
 
 CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.0", "2.0", "0.1")
 # one-argument elementwise functions safe on any finite argument ({0} is the argument)
@@ -545,14 +539,10 @@ TAPE_RTOL, TAPE_ATOL = 1e-8, 1e-10
 ARGNUMS = (0, 1, 2)
 
 
-def _args_text(names, args):
-    return ", ".join(f"{k}=np.array({v.tolist()!r})" if isinstance(v, np.ndarray) else f"{k}={v!r}"
-                     for k, v in zip(names, args))
-
-
 def check_array_function(f, pts, stats=None, tape_notes=None):
     """The oracles of the array campaign for `f(x, A, s)` at the points `pts` (argument
-    tuples); raises a FuzzFailure subclass (adjit.fuzz.oracles.KINDS).
+    tuples): adjit.fuzz.oracles.check_function with argnums (0, 1, 2) and this campaign's
+    policy; raises a FuzzFailure subclass (adjit.fuzz.oracles.KINDS).
 
     1. adjit.jit(f) == f (rtol 1e-10, atol 1e-10), the arguments unchanged as in Python;
     2. adjit.value_and_grad(f, argnums=(0, 1, 2)): the value == f, the arguments unchanged,
@@ -561,99 +551,9 @@ def check_array_function(f, pts, stats=None, tape_notes=None):
     3. the gradient == central differences (oracles.fd_smooth: two step sizes, so kinks
        and branch switches within 1e-4 of the point are detected and skipped).
     """
-    stats = stats if stats is not None else collections.Counter()
-    names = list(inspect.signature(f).parameters)
-    compiled = False
-    for args in pts:
-        args_text = _args_text(names, args)
-        stats["points"] += 1
-        py_args = copied(args)
-        try:
-            want = f(*py_args)
-        except Exception as e:
-            fail("python-error", f"f({args_text}) raised {type(e).__name__}: {e}")
-        if not isinstance(want, float) or not math.isfinite(want):
-            fail("python-error", f"f({args_text}) = {want!r}: not a finite float")
-
-        jit_args = copied(args)
-        try:
-            got = adjit.jit(f)(*jit_args)
-        except adjit.AdjitError as e:
-            fail("adjit-refused", f"adjit.jit(f)({args_text}) raised {type(e).__name__}: {e}")
-        except Exception as e:
-            fail("adjit-crash", f"adjit.jit(f)({args_text}) raised {type(e).__name__}: {e}")
-        if not close(got, want, JIT_RTOL, JIT_ATOL):
-            fail("jit-value", f"adjit.jit(f)({args_text}) = {got!r}, Python gives {want!r}")
-        for name, after, py in zip(names, jit_args, py_args):
-            if isinstance(py, np.ndarray) and not np.array_equal(after, py):
-                fail("jit-array-effect", f"after adjit.jit(f)({args_text}) {name} = {after.tolist()!r}, "
-                     f"Python leaves {name} = {py.tolist()!r}")
-
-        g_args = copied(args)
-        call_text = f"adjit.value_and_grad(f, argnums={ARGNUMS})({args_text})"
-        try:
-            gv, grads = adjit.value_and_grad(f, argnums=ARGNUMS)(*g_args)
-        except adjit.AdjitError as e:
-            fail("adjit-refused", f"{call_text} raised {type(e).__name__}: {e}")
-        except Exception as e:
-            fail("adjit-crash", f"{call_text} raised {type(e).__name__}: {e}")
-        if not compiled:
-            compiled = True
-            stats["compiled"] += 1
-        if not close(gv, want, JIT_RTOL, JIT_ATOL):
-            fail("grad-value", f"{call_text} value = {gv!r}, Python gives {want!r}")
-        for name, after, before in zip(names, g_args, args):
-            if isinstance(before, np.ndarray) and not np.array_equal(after, before):
-                fail("grad-wrote-input", f"{call_text} changed {name} to {after.tolist()!r}")
-        g = grad_vector(grads, ARGNUMS, args)
-        if g is None:
-            fail("grad-value", f"{call_text} returned gradients of the wrong structure or shape: {grads!r}")
-
-        gt = None
-        try:
-            tv, tgrads = adjit.tape.value_and_grad(f, argnums=ARGNUMS)(*copied(args))
-        except adjit.AdjitError as e:
-            stats["tape_refused"] += 1
-            if tape_notes is not None:
-                tape_notes.append(f"{type(e).__name__}: {e}")
-        except Exception as e:
-            fail("tape-crash", f"adjit.tape.value_and_grad(f, argnums={ARGNUMS})({args_text}) raised "
-                 f"{type(e).__name__}: {e}")
-        else:
-            if not close(tv, want, JIT_RTOL, JIT_ATOL):
-                fail("tape-value", f"adjit.tape value = {tv!r}, Python gives {want!r} at {args_text}")
-            gt = grad_vector(tgrads, ARGNUMS, args)
-            if gt is None:
-                fail("tape-value", f"adjit.tape returned gradients of the wrong structure or shape: {tgrads!r}")
-            stats["tape_compared"] += 1
-
-        comps = components(args, ARGNUMS)
-        fd = np.full(g.shape, np.nan)
-        for j, comp in enumerate(comps):
-            d = fd_smooth(f, args, comp)
-            if d is None:
-                stats["fd_skipped"] += 1
-            else:
-                fd[j] = d
-                stats["fd_checked"] += 1
-        smooth = ~np.isnan(fd)
-        stats["grad_components"] += len(g)
-        stats["grad_nonzero"] += int(np.sum(np.abs(g) > 1e-12))
-
-        def fd_ok(gg):
-            return bool(np.all(np.abs(gg[smooth] - fd[smooth]) <= FD_RTOL * np.maximum(1.0, np.abs(gg[smooth]))))
-
-        labels = [names[p] + ("" if k is None else f".flat[{k}]") for p, k in comps]
-        detail = (f"at {args_text}:\n  components  = {labels}\n  adjit grad  = {g.tolist()!r}\n"
-                  f"  tape grad   = {None if gt is None else gt.tolist()!r}\n"
-                  f"  finite diff = {fd.tolist()!r}  (nan: not smooth there, not checked)")
-        if gt is not None and not close(g, gt, TAPE_RTOL, TAPE_ATOL):
-            if smooth.any() and fd_ok(g) and not fd_ok(gt):
-                fail("tape-vs-fd", "the tape engine is wrong " + detail)
-            fail("grad-vs-tape", "adjit.grad disagrees with adjit.tape " + detail)
-        if not fd_ok(g):
-            fail("both-vs-fd", "adjit's gradient disagrees with finite differences " + detail)
-        stats["points_ok"] += 1
+    check_function(f, pts, ARGNUMS, stats, value_tol=(JIT_RTOL, JIT_ATOL), effect_tol=None,
+                   tape_tol=(TAPE_RTOL, TAPE_ATOL), require_float=True, skip_tape_refusals=True,
+                   tape_notes=tape_notes)
 
 
 def check_array_program(program, pts, stats=None, tape_notes=None):
