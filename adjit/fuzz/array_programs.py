@@ -280,12 +280,13 @@ class _Builder:
                     return f"{self.expr(scope, sh, d)}.ravel()" if self.coin() else \
                         f"np.ravel({self.expr(scope, sh, d)})"
                 return f"{self.expr(scope, (shape[0], 1), d)}.reshape(-1)"
+            # a method or attribute binds tighter than any operator: bracket the operand
             if shape[1] == 1:
-                return f"{self.expr(scope, (shape[0],), d)}.reshape(-1, 1)"
+                return f"({self.expr(scope, (shape[0],), d)}).reshape(-1, 1)"
             if shape[0] == 1:
-                return f"{self.expr(scope, (shape[1],), d)}.reshape(1, {shape[1]})"
+                return f"({self.expr(scope, (shape[1],), d)}).reshape(1, {shape[1]})"
             # (n, m) from a transpose
-            return f"{self.expr(scope, (shape[1], shape[0]), d)}.T"
+            return f"({self.expr(scope, (shape[1], shape[0]), d)}).T"
         if kind == "join":
             self.used.add("join")
             n = shape[0]
