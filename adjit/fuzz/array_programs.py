@@ -158,9 +158,9 @@ class _Builder:
             if len(shape) == 1:
                 return f"{self.const()} * np.ones({shape[0]})"
             if shape[1] == 1:
-                return f"{self.leaf(scope, (shape[0],))}.reshape(-1, 1)"
+                return f"({self.leaf(scope, (shape[0],))}).reshape(-1, 1)"
             if shape[0] == 1:
-                return f"{self.leaf(scope, (shape[1],))}.reshape(1, -1)"
+                return f"({self.leaf(scope, (shape[1],))}).reshape(1, -1)"
             return f"np.outer({self.leaf(scope, (shape[0],))}, {self.leaf(scope, (shape[1],))})"
         k = self.draw(st.integers(0, len(opts) - 1))
         if k >= n_plain:
@@ -277,9 +277,9 @@ class _Builder:
                 cands = [sh for sh in set(scope.values()) if len(sh) == 2 and sh[0] * sh[1] == shape[0]]
                 if cands:
                     sh = self.pick(sorted(cands))
-                    return f"{self.expr(scope, sh, d)}.ravel()" if self.coin() else \
+                    return f"({self.expr(scope, sh, d)}).ravel()" if self.coin() else \
                         f"np.ravel({self.expr(scope, sh, d)})"
-                return f"{self.expr(scope, (shape[0], 1), d)}.reshape(-1)"
+                return f"({self.expr(scope, (shape[0], 1), d)}).reshape(-1)"
             # a method or attribute binds tighter than any operator: bracket the operand
             if shape[1] == 1:
                 return f"({self.expr(scope, (shape[0],), d)}).reshape(-1, 1)"
