@@ -14,7 +14,7 @@ from .errors import AdjitError, GradientError
 from .frontend import translate
 from .ir import format_function, verify
 from .ir.types import F64, is_array
-from .passes import dce
+from .passes import dce, simplify
 from .signature import bind, type_of
 
 
@@ -150,7 +150,7 @@ class Grad(_Compiled):
                                 source_line=linecache.getline(fn.filename, line) if line else None,
                                 hint="return a scalar loss, e.g. np.sum(...) of an array")
         g = reverse(fn, wrt)
-        g = dce(g)
+        g = dce(simplify(g))
         verify(g)
         return g
 

@@ -1,0 +1,30 @@
+"""Algebraic clean-up after reverse mode: ``1.0 * x`` and ``x * 1.0`` become ``x``.
+
+Reverse mode multiplies each local derivative by the adjoint flowing in.  When that
+adjoint is the constant 1.0 (the returned value's, carried unchanged through a loop,
+which the builder only learns once the loop is built), the product is an identity that
+the rules could not fold when they emitted it.  Only float products whose other operand
+already has the result's type are replaced, so no type changes.
+"""
+from ..ir.core import replace_uses, walk_ops
+from ..ir.types import F64
+
+
+def _is_float_one(v):
+    return v.const is not None and v.type == F64 and v.const[0] == 1.0
+
+
+def simplify(fn):
+    """Replace, in place, the uses of every ``mul`` by 1.0; returns `fn` (run DCE after)."""
+    mapping = {}
+    for op in walk_ops(fn.body):
+        if op.prim != "mul":
+            continue
+        a, b = (mapping.get(v, v) for v in op.args)
+        for one, other in ((a, b), (b, a)):
+            if _is_float_one(one) and other.type == op.result.type:
+                mapping[op.result] = other
+                break
+    if mapping:
+        replace_uses(fn.body, mapping)
+    return fn
