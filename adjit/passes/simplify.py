@@ -3,8 +3,9 @@
 Reverse mode multiplies each local derivative by the adjoint flowing in.  When that
 adjoint is the constant 1.0 (the returned value's, carried unchanged through a loop,
 which the builder only learns once the loop is built), the product is an identity that
-the rules could not fold when they emitted it.  Only float products whose other operand
-already has the result's type are replaced, so no type changes.
+the rules could not fold when they emitted it.  Only products of numbers are replaced:
+``x * 1.0`` on an array is a new array (replacing it by ``x`` would make a later write
+into it write ``x``), and an int operand would change the type.
 """
 from ..ir.core import replace_uses, walk_ops
 from ..ir.types import F64
@@ -22,7 +23,7 @@ def simplify(fn):
             continue
         a, b = (mapping.get(v, v) for v in op.args)
         for one, other in ((a, b), (b, a)):
-            if _is_float_one(one) and other.type == op.result.type:
+            if _is_float_one(one) and other.type == op.result.type == F64:
                 mapping[op.result] = other
                 break
     if mapping:
