@@ -6,7 +6,7 @@ values get adjoints.  Arrays are tracked as whole values: a store of a varied nu
 makes the array varied, a useful load makes the array useful.
 """
 from ..ir.core import walk_ops
-from ..ir.primitives import PRIMITIVES
+from ..ir.primitives import PRIMITIVES, reads_memory, writes_memory
 from ..ir.types import is_float
 
 
@@ -19,8 +19,6 @@ def _loop_parts(op):
     return cond.params, op.args, body.yields
 
 
-_READS = ("load", "view", "copy")                    # result <- the array read
-_WRITES = ("store", "store_add", "view_store", "view_add")  # the array written <- the value
 
 
 def differentiable_operands(op):
@@ -34,10 +32,10 @@ def differentiable_operands(op):
 def _flow_forward(op, varied):
     """Update `varied` across one primitive op; True if something changed."""
     before = len(varied)
-    if op.prim in _READS:
+    if reads_memory(op.prim) or op.prim == "copy":  # result <- the array read
         if op.args[0] in varied:
             varied.add(op.result)
-    elif op.prim in _WRITES:
+    elif writes_memory(op.prim):  # the array written <- the value
         if op.args[-1] in varied:
             varied.add(op.args[0])
     elif op.results and is_float(op.result.type):
@@ -83,10 +81,10 @@ def useful_values(fn):
                 for p, init, y, r in zip(*_loop_parts(op), op.results):
                     if r in useful or p in useful:
                         useful.update((p, init, y, r))
-            elif op.prim in _READS:
+            elif reads_memory(op.prim) or op.prim == "copy":
                 if op.result in useful:
                     useful.add(op.args[0])
-            elif op.prim in _WRITES:
+            elif writes_memory(op.prim):
                 if op.args[0] in useful:
                     useful.add(op.args[-1])
             elif op.results and op.result in useful:

@@ -8,9 +8,9 @@
   use that a later write would otherwise change under the reverse sweep's feet.
 """
 from ..ir.core import Op, Value, nested_ops, walk_ops
+from ..ir.primitives import writes_memory
 from ..ir.types import I64, is_float
 
-WRITES = ("store", "store_add", "view_store")
 # whole-array uses whose reverse rule never reads that operand's values (views of written
 # arrays are copied by reverse mode itself when they are taken)
 VALUE_FREE = ("add", "sub", "neg", "f64", "sum", "mean", "copy", "view", "shape", "load")
@@ -20,13 +20,13 @@ def snapshot_whole_reads(fn):
     """Before an op that reads a whole float array which is written into later (``b *= y``
     reads ``b``, then writes it), insert ``b_copy = b.copy()`` and let the op read the
     copy: the reverse sweep then sees the values the op saw."""
-    stored = {op.args[0] for op in walk_ops(fn.body) if op.prim in WRITES}
+    stored = {op.args[0] for op in walk_ops(fn.body) if writes_memory(op.prim)}
     if not stored:
         return
     last = {}  # array -> position of the last top-level op that writes it
     for pos, top in enumerate(fn.body.ops):
         for op in [top, *nested_ops(top)]:
-            if op.prim in WRITES:
+            if writes_memory(op.prim):
                 last[op.args[0]] = pos
 
     def block(b, position_of):
@@ -35,7 +35,7 @@ def snapshot_whole_reads(fn):
             pos = position_of(k)
             for inner in op.blocks:
                 block(inner, lambda _k, p=pos: p)
-            if not op.blocks and op.prim not in VALUE_FREE and op.prim not in WRITES:
+            if not op.blocks and op.prim not in VALUE_FREE and not writes_memory(op.prim):
                 copies = {}
                 for j, a in enumerate(op.args):
                     if a in stored and is_float(a.type) and pos <= last.get(a, -1):

@@ -17,11 +17,11 @@ block backwards accumulating adjoints (``d_x += g * partial``).
 * Array element stores are reversed by moving ``d_a[i]`` into the stored value's
   adjoint and zeroing ``d_a[i]``; loads that the reverse needs were taped before any
   overwrite, so overwrites are safe.
-* Arrays: an active array defined at function level (a parameter, an allocation, or the
-  result of a top-level operation) has one adjoint buffer ``d_a``, allocated when the
-  reverse sweep starts and accumulated in place.  An array value defined inside a loop
-  or a branch (a recurrent state ``h``) has a functional adjoint, like a number's, and is
-  taped as a row of a growing 2-D (ndim+1) buffer when the reverse needs it.  Whole-array
+* Arrays: an array read or written element by element (or slice by slice) at function
+  level has one adjoint buffer ``d_a``, allocated when the reverse sweep starts and
+  updated in place.  Every other array value (``X @ W``, a recurrent state ``h``) has a
+  functional adjoint, like a number's: its first contribution, then sums.  Arrays the
+  reverse needs from inside a loop are taped as rows of a growing (ndim+1)-d buffer.  Whole-array
   primitives are reversed by their ``vjp`` rules; broadcast operands get their adjoint
   summed back to their shape.  A slice of an array that is written somewhere is copied
   when it is taken, so later writes do not change what the reverse sweep reads.
@@ -32,13 +32,12 @@ twice: first as a dry run that only records which primal values it asks for.
 from ..errors import GradientError
 from ..ir.builder import Builder
 from ..ir.core import Function, Value, nested_ops, walk_ops
-from ..ir.primitives import EXPENSIVE, PRIMITIVES
+from ..ir.primitives import EXPENSIVE, PRIMITIVES, reads_memory, writes_memory
 from ..ir.sym import Sym, building
 from ..ir.types import F64, Array, is_array
 from .activity import active_values
-from .prepare import WRITES as _WRITES, add_trip_counts, snapshot_whole_reads
+from .prepare import add_trip_counts, snapshot_whole_reads
 
-_ALLOCATING = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "copy")
 # ops whose result may share memory with their operand: never written through in a gradient
 _ALIASING = ("view", "transpose", "reshape", "ravel", "expand_dims", "reshape_like", "tape_row")
 
@@ -113,11 +112,11 @@ class ReverseMode:
         self.defs, self.parent_loop = _index_definitions(fn)
         self.last_write = _last_writes(fn)
         self.written = set(self.last_write)
-        self.stored_into = {op.args[0] for op in walk_ops(fn.body) if op.prim in _WRITES}
+        self.stored_into = {op.args[0] for op in walk_ops(fn.body) if writes_memory(op.prim)}
         # Arrays read or written element by element (or slice by slice) at function level get
         # one adjoint buffer, updated in place; every other array value has a functional
         # adjoint (its first contribution, then sums), which saves a zero-filled buffer each.
-        in_place = {op.args[0] for op in walk_ops(fn.body) if op.prim in ("load", "view") + _WRITES}
+        in_place = {op.args[0] for op in walk_ops(fn.body) if reads_memory(op.prim) or writes_memory(op.prim)}
         top_level = [v for v in fn.params if is_array(v.type)]
         top_level += [r for op in fn.body.ops for r in op.results if is_array(r.type)]
         self.memory = {v for v in top_level if v in in_place}
@@ -176,7 +175,7 @@ class ReverseMode:
                     last = q
             for q in range(p + 1, min(last + 1, len(block.ops))):
                 later = block.ops[q]
-                writes = any(o.prim in _WRITES and o.args[0] is base for o in [later, *nested_ops(later)])
+                writes = any(writes_memory(o.prim) and o.args[0] is base for o in [later, *nested_ops(later)])
                 if writes and (q < last or later.blocks):
                     raise _error(op.loc, f"this slice of `{base.hint or 'an array'}` is used after a later "
                                  "write into that array", f"copy the slice when you take it: "
@@ -387,7 +386,7 @@ class ReverseMode:
             return False  # exp, sin, ...: a tape load is cheaper than the call
         if p.effect == "pure":
             return True
-        if d.op.prim in ("load", "view"):
+        if p.effect == "read":
             # A load can be redone in the reverse sweep if nothing writes the array after it.
             arr = d.op.args[0]
             if not (arr in self.fn.params or self.defs[arr].loop is None):
@@ -465,7 +464,7 @@ class ReverseMode:
     def _fresh(self, g, others):
         """Is array `g` certainly an array of its own (made by the op that defines it)?"""
         op = next((o for o in self.b.block.ops if g in o.results), None)
-        return op is not None and op.prim not in ("unbroadcast", "view", "transpose", "reshape_like", "f64") \
+        return op is not None and op.prim not in _ALIASING + ("unbroadcast",) \
             and op.prim in PRIMITIVES and PRIMITIVES[op.prim].effect in ("pure", "alloc") and g not in others
 
     def _is_relevant(self, op):
@@ -477,7 +476,7 @@ class ReverseMode:
                 any(self._is_relevant(o) for blk in op.blocks for o in blk.ops)
         elif op.prim == "copy":  # d_source += d_copy needs both adjoint arrays
             r = op.args[0] in self.active and op.result in self.active
-        elif op.prim in ("store", "store_add", "add_into", "view_store"):
+        elif writes_memory(op.prim):
             r = op.args[0] in self.active
         else:
             r = bool(op.results) and op.result in self.active

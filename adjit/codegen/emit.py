@@ -10,7 +10,7 @@ import builtins
 import keyword
 
 from ..ir.core import count_uses
-from ..ir.primitives import PRIMITIVES
+from ..ir.primitives import PRIMITIVES, reads_memory
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "_rt", "numba"}
 
@@ -198,4 +198,4 @@ def _single_local_use(block, uses):
 
 
 def _is_load(op):
-    return op.prim in ("load", "view", "tape_row")
+    return reads_memory(op.prim)

@@ -61,13 +61,6 @@ def square(x):
     return x * x
 
 
-@_jit
-def add_into(target, source):
-    """target += source for two arrays of the same shape (adjoint of a copy)."""
-    t = target.reshape(-1)
-    s = source.reshape(-1)
-    for k in range(t.shape[0]):
-        t[k] += s[k]
 
 
 

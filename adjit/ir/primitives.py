@@ -267,7 +267,6 @@ for _name in ("zeros_like", "ones_like", "empty_like"):
     _add(_name, _as_is, lambda ts, a: Array(a["dtype"], ts[0].ndim),
          lambda args, a, _n=_name: f"np.{_n}({args[0]}, dtype={_dtype_of(a)})", effect="alloc")
 _add("copy", _as_is, _first, "{0}.copy()", effect="alloc")
-_add("add_into", _as_is, lambda ts, a: None, "_rt.add_into({0}, {1})", effect="write")
 
 # ---- loop bookkeeping used by reverse mode ------------------------------------------------------
 _add("range_len", lambda ts, a: [I64] * 3, _i64, "_rt.range_len({0}, {1}, {2})")
@@ -279,6 +278,16 @@ _add("tape_reserve", lambda ts, a: [ts[0], I64], _first, "_rt.tape_reserve({0}, 
 # rather than computing them again in the reverse sweep (a tape load costs less).
 EXPENSIVE = frozenset(_UNARY) - {"square", "sign", "fabs", "degrees", "radians", "ffloor", "fceil"} \
     | {"pow", "pow_dbase", "atan2", "hypot"}
+
+
+def reads_memory(prim):
+    """Does the op read array memory that a store may change (a load, a view)?"""
+    return prim in PRIMITIVES and PRIMITIVES[prim].effect == "read"
+
+
+def writes_memory(prim):
+    """Does the op write into its first operand (an array)?"""
+    return prim in PRIMITIVES and PRIMITIVES[prim].effect == "write"
 
 
 def is_differentiable(prim):
