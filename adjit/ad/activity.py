@@ -2,21 +2,14 @@
 
 A value is *varied* if it depends on a differentiated input, *useful* if the output
 depends on it, and *active* if both and it is a float (scalar or array).  Only active
-values get adjoints.  Arrays are tracked as whole values: a store of a varied number
-makes the array varied, a useful load makes the array useful.
+values get adjoints.  Arrays are tracked by their memory (`adjit.ir.alias`): a store of a
+varied number into any view makes every array sharing that memory varied, and a useful
+load from any view makes all of them useful.
 """
-from ..ir.core import walk_ops
+from ..ir.alias import MemoryModel
+from ..ir.core import loop_parts, walk_ops
 from ..ir.primitives import PRIMITIVES, reads_memory, writes_memory
 from ..ir.types import is_float
-
-
-def _loop_parts(op):
-    """(params, inits, yields) of a for/while op, aligned."""
-    if op.prim == "for":
-        body = op.blocks[0]
-        return body.params[1:], op.args[3:], body.yields
-    cond, body = op.blocks
-    return cond.params, op.args, body.yields
 
 
 
@@ -27,6 +20,30 @@ def differentiable_operands(op):
     if p.partials is not None:
         return [a for a, d in zip(op.args, p.partials) if d is not None]
     return list(op.args) if p.vjp is not None else []
+
+
+class _ByMemory:
+    """A set of values in which an array is a member when any array that may share its
+    memory was added: what one name of some memory carries, every name of it carries."""
+
+    def __init__(self, mem, values=()):
+        self.mem, self.values, self.roots = mem, set(), set()
+        for v in values:
+            self.add(v)
+
+    def add(self, v):
+        self.values.add(v)
+        self.roots.update(self.mem.roots(v))
+
+    def update(self, vs):
+        for v in vs:
+            self.add(v)
+
+    def __contains__(self, v):
+        return v in self.values or any(r in self.roots for r in self.mem.roots(v))
+
+    def __len__(self):
+        return len(self.values) + len(self.roots)
 
 
 def _flow_forward(op, varied):
@@ -44,8 +61,8 @@ def _flow_forward(op, varied):
     return len(varied) != before
 
 
-def varied_values(fn, wrt):
-    varied = set(wrt)
+def varied_values(fn, wrt, mem):
+    varied = _ByMemory(mem, wrt)
     changed = True
     while changed:
         changed = False
@@ -56,7 +73,7 @@ def varied_values(fn, wrt):
                         varied.add(r)
                         changed = True
             elif op.prim in ("for", "while"):
-                for p, init, y, r in zip(*_loop_parts(op), op.results):
+                for p, init, y, r in zip(*loop_parts(op), op.results):
                     if (init in varied or y in varied) and not (p in varied and r in varied):
                         varied.update((p, r))
                         changed = True
@@ -65,8 +82,8 @@ def varied_values(fn, wrt):
     return varied
 
 
-def useful_values(fn):
-    useful = set(fn.body.yields)
+def useful_values(fn, mem):
+    useful = _ByMemory(mem, fn.body.yields)
     changed = True
     ops = list(walk_ops(fn.body))
     while changed:
@@ -78,7 +95,7 @@ def useful_values(fn):
                     if r in useful:
                         useful.update(b.yields[k] for b in op.blocks)
             elif op.prim in ("for", "while"):
-                for p, init, y, r in zip(*_loop_parts(op), op.results):
+                for p, init, y, r in zip(*loop_parts(op), op.results):
                     if r in useful or p in useful:
                         useful.update((p, init, y, r))
             elif reads_memory(op.prim) or op.prim == "copy":
@@ -95,6 +112,15 @@ def useful_values(fn):
 
 def active_values(fn, wrt):
     """The set of active values of `fn` when differentiating with respect to params `wrt`."""
-    varied = varied_values(fn, wrt)
-    useful = useful_values(fn)
-    return {v for v in varied & useful if is_float(v.type)}
+    mem = MemoryModel(fn)
+    varied = varied_values(fn, wrt, mem)
+    useful = useful_values(fn, mem)
+    return {v for v in _values(fn) if is_float(v.type) and v in varied and v in useful}
+
+
+def _values(fn):
+    yield from fn.params
+    for op in walk_ops(fn.body):
+        yield from op.results
+        for b in op.blocks:
+            yield from b.params

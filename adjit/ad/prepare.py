@@ -4,48 +4,60 @@
   can run the iterations backwards: a `for` gets ``trip = range_len(start, stop, step)``
   just before it, a `while` gets an extra carried counter.  Both are recorded in
   ``op.attrs["trip"]``.
-* `snapshot_whole_reads` copies an array that is written into before each whole-array
-  use that a later write would otherwise change under the reverse sweep's feet.
+* `snapshot_whole_reads` copies an array before each whole-array use that a later write
+  (through any alias, `adjit.ir.alias`) would otherwise change under the reverse sweep's
+  feet, and gives the result of an op that is written into later a value of its own.
 """
-from ..ir.core import Op, Value, nested_ops, walk_ops
-from ..ir.primitives import writes_memory
-from ..ir.types import I64, is_float
+from ..ir.alias import MemoryModel
+from ..ir.core import Op, Value
+from ..ir.primitives import PRIMITIVES, makes_view, writes_memory
+from ..ir.types import I64, is_array
 
-# whole-array uses whose reverse rule never reads that operand's values (views of written
-# arrays are copied by reverse mode itself when they are taken)
-VALUE_FREE = ("add", "sub", "neg", "f64", "sum", "mean", "copy", "view", "shape", "load")
+# whole-array uses whose reverse rule never reads that operand's values, only its shape (a
+# view's values are read, if at all, by the ops that use the view: they are snapshotted)
+VALUE_FREE = ("add", "sub", "neg", "f64", "sum", "mean", "copy", "shape", "load")
+# ops whose array result is a new array with nothing the reverse sweep reads from it
+_FRESH = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "copy")
 
 
 def snapshot_whole_reads(fn):
-    """Before an op that reads a whole float array which is written into later (``b *= y``
-    reads ``b``, then writes it), insert ``b_copy = b.copy()`` and let the op read the
-    copy: the reverse sweep then sees the values the op saw."""
-    stored = {op.args[0] for op in walk_ops(fn.body) if writes_memory(op.prim)}
-    if not stored:
-        return
-    last = {}  # array -> position of the last top-level op that writes it
-    for pos, top in enumerate(fn.body.ops):
-        for op in [top, *nested_ops(top)]:
-            if writes_memory(op.prim):
-                last[op.args[0]] = pos
+    """Give the reverse sweep the array values each op saw, whatever is written later.
 
-    def block(b, position_of):
+    * Before an op whose reverse rule reads an array operand (of any dtype: an int count or
+      a bool mask changes the gradient as much as a float does) whose memory may be written
+      by that op or later (through any alias, or in a later iteration of the loop around
+      it), insert ``a_copy = a.copy()`` and let the op read the copy.
+    * An op whose array result is written into later (``t = np.tanh(a); t[4] -= ...``)
+      computes into a value of its own, and the written array is a copy of it: its reverse
+      rule may read the result (``1 - t * t``).
+    """
+    mem = MemoryModel(fn)
+    if not mem.writes:
+        return
+
+    def block(b):
         ops = []
-        for k, op in enumerate(b.ops):
-            pos = position_of(k)
+        for op in b.ops:
             for inner in op.blocks:
-                block(inner, lambda _k, p=pos: p)
-            if not op.blocks and op.prim not in VALUE_FREE and not writes_memory(op.prim):
+                block(inner)
+            plain = not op.blocks and not writes_memory(op.prim) and not makes_view(op.prim)
+            if plain and op.prim not in VALUE_FREE:
                 copies = {}
                 for j, a in enumerate(op.args):
-                    if a in stored and is_float(a.type) and pos <= last.get(a, -1):
+                    if is_array(a.type) and mem.written_after(a, op):
                         if a not in copies:
                             copies[a] = Value(a.type, a.hint)
                             ops.append(Op("copy", [a], [copies[a]], loc=op.loc))
                         op.args[j] = copies[a]
             ops.append(op)
+            if plain and op.prim not in _FRESH and PRIMITIVES[op.prim].rules is not None:
+                r = op.results[0] if op.results else None
+                if r is not None and is_array(r.type) and mem.written(r):
+                    own = Value(r.type, r.hint)
+                    op.results[0] = own
+                    ops.append(Op("copy", [own], [r], loc=op.loc))
         b.ops = ops
-    block(fn.body, lambda k: k)
+    block(fn.body)
 
 
 def add_trip_counts(block):

@@ -31,15 +31,14 @@ twice: first as a dry run that only records which primal values it asks for.
 """
 from ..errors import GradientError
 from ..ir.builder import Builder
-from ..ir.core import Function, Value, nested_ops, walk_ops
-from ..ir.primitives import EXPENSIVE, PRIMITIVES, reads_memory, writes_memory
+from ..ir.alias import MemoryModel
+from ..ir.core import Function, Value, loop_parts, walk_ops
+from ..ir.primitives import EXPENSIVE, PRIMITIVES, makes_view, reads_memory, writes_memory
 from ..ir.sym import Sym, building
 from ..ir.types import F64, Array, is_array
 from .activity import active_values
 from .prepare import add_trip_counts, snapshot_whole_reads
 
-# ops whose result may share memory with their operand: never written through in a gradient
-_ALIASING = ("view", "transpose", "reshape", "ravel", "expand_dims", "reshape_like", "tape_row")
 
 
 class _Def:
@@ -81,23 +80,6 @@ def _index_definitions(fn):
     return defs, parent_loop
 
 
-def _last_writes(fn):
-    """For every array that is written: the position, among the function's top-level
-    operations, of the last one that writes it (a store, or a loop or if containing one).
-    Arrays that flow through if/loop results may alias others: they count as written
-    everywhere (position infinity)."""
-    last = {}
-    for pos, top in enumerate(fn.body.ops):
-        for op in [top, *nested_ops(top)]:
-            if PRIMITIVES.get(op.prim) is not None and PRIMITIVES[op.prim].effect == "write":
-                last[op.args[0]] = pos
-            if op.prim in ("if", "for", "while"):
-                for v in op.args + op.results + [y for b in op.blocks for y in b.yields]:
-                    if is_array(v.type):
-                        last[v] = float("inf")
-    return last
-
-
 class _DryRun(Exception):
     pass
 
@@ -110,83 +92,64 @@ class ReverseMode:
         self.wrt = list(wrt)
         self.active = active_values(fn, [fn.params[k] for k in self.wrt])
         self.defs, self.parent_loop = _index_definitions(fn)
-        self.last_write = _last_writes(fn)
-        self.written = set(self.last_write)
-        self.stored_into = {op.args[0] for op in walk_ops(fn.body) if writes_memory(op.prim)}
-        # Arrays read or written element by element (or slice by slice) at function level get
-        # one adjoint buffer, updated in place; every other array value has a functional
-        # adjoint (its first contribution, then sums), which saves a zero-filled buffer each.
+        self.mem = MemoryModel(fn)
+        # Memory that is written through some name has one adjoint buffer per allocation
+        # (its root), and the adjoint of every view of it is the same view of that buffer:
+        # a write through any name is then reversed in the buffer every name reads.
+        self.shared = {v for v in self.active if is_array(v.type) and self.mem.written(v)}
+        # Arrays read element by element (or slice by slice) at function level also get one
+        # adjoint buffer, updated in place; every other array value has a functional adjoint
+        # (its first contribution, then sums), which saves a zero-filled buffer each.
         in_place = {op.args[0] for op in walk_ops(fn.body) if reads_memory(op.prim) or writes_memory(op.prim)}
         top_level = [v for v in fn.params if is_array(v.type)]
         top_level += [r for op in fn.body.ops for r in op.results if is_array(r.type)]
-        self.memory = {v for v in top_level if v in in_place}
+        self.memory = {v for v in top_level if v in in_place} | self.shared
+        # Double buffers: a loop whose carried written arrays are only swapped (u, un = un, u)
+        # has their adjoint buffers swapped the same way, forwards and backwards.
+        self.permuted = {}  # loop op -> {j: k}: carried array j becomes carried array k's memory
+        for op in walk_ops(fn.body):
+            if op.prim in ("for", "while"):
+                params, _, yields = loop_parts(op)
+                written = [j for j, p in enumerate(params) if p in self.shared]
+                where = {p: j for j, p in enumerate(params)}
+                sigma = {j: where.get(yields[j]) for j in written}
+                if written and sorted(sigma.values(), key=str) == sorted(written, key=str):
+                    self.permuted[op] = sigma
+        self.swapped = {v for op, sigma in self.permuted.items() for j in sigma
+                        for v in (loop_parts(op)[0][j], op.results[j])}
         self.by_id = {v.id: v for v in self.defs}
-        self.top_position = {}  # every op -> the position of the top-level op containing it
-        for k, top in enumerate(fn.body.ops):
-            self.top_position[top] = k
-            for inner in nested_ops(top):
-                self.top_position[inner] = k
         self._check_arrays()
         self.relevant = {}
 
     # ---- restrictions -------------------------------------------------------------------------
     def _check_arrays(self):
-        """Refuse what the array adjoints cannot follow: writes into an array that is not
-        a parameter or a function-level array of its own (and whole-array reads of an
-        array before a later write into it, which `snapshot_whole_reads` has removed)."""
-        for v in self.active:
-            if not is_array(v.type) or v not in self.stored_into:
-                continue
+        """Refuse what the adjoint buffers cannot follow: a written array that may be one of
+        several allocations (it flows through an `if` or a loop), and a reshape of a view
+        that is written (it shares memory only when the view happens to be contiguous)."""
+        for v in sorted(self.shared, key=lambda v: v.id):
             d = self.defs[v]
-            if d.op is None and v in self.fn.params:
-                continue
-            if v in self.memory and d.op.prim not in ("if", "for", "while") + _ALIASING:
-                continue
             loc = (d.op.loc if d.op is not None else None) or (d.loop.loc if d.loop is not None else None)
-            if d.op is not None and d.op.prim in _ALIASING:
-                why, hint = (f"a write into a view of another array (`{v.hint or 'array'}`)",
-                             "write into the original array with a slice: a[1:3] = ...")
-            elif d.loop is not None and d.op is not None:
-                why, hint = (f"a write into an array created inside a loop (`{v.hint or 'array'}`)",
-                             "create the array once before the loops and write into it, or build new "
-                             "arrays with expressions (h = h + v rather than h += v)")
-            else:
-                why, hint = (f"a write into an array variable that is reassigned in a loop or an if "
-                             f"(`{v.hint or 'array'}`)",
-                             "create the array once before the loops and write into it; do not rebind "
-                             "array names, or use expressions (h = h + v rather than h += v)")
-            raise _error(loc, f"cannot differentiate through {why}", hint)
-        self._check_snapshots(self.fn.body)
-
-    def _check_snapshots(self, block):
-        """A slice of a written array is copied when taken (a snapshot); refuse the programs
-        where Python would see a write into the array through the slice before its last use."""
-        for p, op in enumerate(block.ops):
-            for inner in op.blocks:
-                self._check_snapshots(inner)
-            if op.prim != "view" or op.args[0] not in self.stored_into:
-                continue
-            base, view = op.args[0], op.result
-            last = len(block.ops) if view in block.yields else p
-            for q in range(p + 1, len(block.ops)):
-                later = block.ops[q]
-                if view in later.args or any(view in o.args or any(view in b.yields for b in o.blocks)
-                                             for o in [later, *nested_ops(later)]):
-                    last = q
-            for q in range(p + 1, min(last + 1, len(block.ops))):
-                later = block.ops[q]
-                writes = any(writes_memory(o.prim) and o.args[0] is base for o in [later, *nested_ops(later)])
-                if writes and (q < last or later.blocks):
-                    raise _error(op.loc, f"this slice of `{base.hint or 'an array'}` is used after a later "
-                                 "write into that array", f"copy the slice when you take it: "
-                                 f"{base.hint or 'a'}[...].copy()")
+            base, views = v, []
+            while self.mem.view_op(base) is not None:
+                views.append(self.mem.view_op(base))
+                base = views[-1].args[0]
+            if not (self.mem.is_root(base) or base in self.swapped):
+                raise _error(loc, f"cannot differentiate through writes into `{v.hint or 'an array'}`: it may be "
+                             "one of several arrays here (it is assigned in an if, or rebound in a loop), and "
+                             "adjit cannot tell which memory a write through it changes",
+                             "write into arrays created once before the loops, or build new arrays "
+                             "with expressions (h = h + v rather than h += v)")
+            for op in views:
+                if op.prim in ("reshape", "reshape_like", "ravel") and not self.mem.is_root(op.args[0]):
+                    raise _error(op.loc, f"cannot differentiate through a write into a reshape of a view "
+                                 f"(`{v.hint or 'array'}`): whether it shares memory depends on its strides",
+                                 "reshape the original array, or copy the view first: v.copy().reshape(...)")
 
     # ---- driver ---------------------------------------------------------------------------------
     def build(self):
         # Dry run: which primal values does the reverse sweep read?
         self.mode = "dry"
         self.needed = set()
-        self.tape_capacity = {}
         dry = Builder(missing=self._missing)
         dry.loop_carries_new = _carries
         with building(dry):
@@ -210,8 +173,8 @@ class ReverseMode:
             b.block.params = params
             self.fmap = dict(zip(self.fn.params, params))
             for p, new in zip(self.fn.params, params):
-                # never modify the caller's array (arrays passing through loops and ifs may alias it)
-                if p in self.written and self.stored_into and is_array(p.type):
+                # never modify the caller's array, through any name of it
+                if is_array(p.type) and self.mem.written(p):
                     self.fmap[p] = b.emit("copy", [new])
                     self.fmap[p].hint = p.hint
                 self._remember(p, self.fmap[p])
@@ -262,8 +225,6 @@ class ReverseMode:
                 self._forward_loop(op)
             else:
                 new = b.emit(op.prim, [self.fmap[a] for a in op.args], op.attrs)
-                if op.prim == "view" and op.args[0] in self.stored_into:
-                    new = b.emit("copy", [new])  # a snapshot: later writes must not change it
                 if op.results:
                     new.hint = new.hint or op.result.hint
                     self.fmap[op.result] = new
@@ -281,11 +242,10 @@ class ReverseMode:
                     continue
                 prealloc = loop is op and op.prim == "for"
                 size = self.fmap[op.attrs["trip"]] if prealloc else b.const(16)
-                self.tape_capacity[loop] = size
                 b.set(("cnt", id(loop)), b.const(0))
                 for v in self.taped[loop]:
-                    if is_array(v.type):  # rows of a buffer allocated at the first push
-                        tape = b.emit("undef", [], {"type": Array(v.type.dtype, v.type.ndim + 1)})
+                    if is_array(v.type):  # a list: the arrays of an iteration may differ in shape
+                        tape = b.emit("array_tape", [], {"type": Array(v.type.dtype, v.type.ndim + 1)})
                     else:
                         tape = b.emit("empty", [size], {"dtype": v.type})
                     tape.hint = "tape_" + (v.hint or "t")
@@ -337,7 +297,7 @@ class ReverseMode:
 
     def _reserve(self, loop):
         """Before a nested `for`, grow its tapes to hold its trip count more entries."""
-        vals = [v for v in self.taped.get(loop, ()) if not is_array(v.type)]  # tape_put grows the others
+        vals = [v for v in self.taped.get(loop, ()) if not is_array(v.type)]  # arrays go on lists
         if not vals:
             return
         b = self.b
@@ -362,10 +322,7 @@ class ReverseMode:
             b.if_(full, grow)
         for v in vals:
             if is_array(v.type):
-                tape = b.emit("tape_put", [b.vars[("tape", v.id)], cnt, b.vars.pop(("p", v.id)),
-                                           self.tape_capacity[loop]])
-                tape.hint = "tape_" + (v.hint or "t")
-                b.set(("tape", v.id), tape)
+                b.emit("tape_append", [b.vars[("tape", v.id)], b.vars.pop(("p", v.id))])
             else:
                 b.emit("store", [b.vars[("tape", v.id)], cnt, b.vars.pop(("p", v.id))])
         nxt = b.emit("add", [cnt, b.const(1)])
@@ -380,18 +337,18 @@ class ReverseMode:
         p = PRIMITIVES.get(d.op.prim)
         if p is None:
             return False
-        if is_array(v.type) and d.op.prim != "view":
-            return False  # whole-array work is taped, not redone
+        if is_array(v.type) and not p.aliases:
+            return False  # whole-array work is taped, not redone (a view is only an address)
         if d.op.prim in EXPENSIVE:
             return False  # exp, sin, ...: a tape load is cheaper than the call
-        if p.effect == "pure":
-            return True
+        if p.effect == "pure" or p.aliases:
+            return True  # a view of what the reverse sweep has is an address, whatever it holds
         if p.effect == "read":
             # A load can be redone in the reverse sweep if nothing writes the array after it.
             arr = d.op.args[0]
             if not (arr in self.fn.params or self.defs[arr].loop is None):
                 return False
-            return self.last_write.get(arr, -1) < self.top_position[d.loop]
+            return self.mem.last_write(arr) < self.mem.position[d.loop]
         return False
 
     def primal(self, v):
@@ -415,6 +372,8 @@ class ReverseMode:
 
     # ---- adjoints -----------------------------------------------------------------------------------
     def adj(self, v):
+        if v in self.shared:
+            return self.array_adj(v)
         if v in self.memory:
             return self.b.vars.get(("D", v.id))
         return self.b.vars.get(("d", v.id))
@@ -436,18 +395,62 @@ class ReverseMode:
         self.b.set(("d", v.id), new)
 
     def array_adj(self, a):
-        return self.b.vars[("D", a.id)]
+        """The adjoint buffer of array `a`; for a view of written memory, the same view of
+        its root's buffer (so that every name of the memory reads and writes one buffer)."""
+        if ("D", a.id) in self.b.vars or a not in self.shared or self.mem.is_root(a):
+            return self.b.vars[("D", a.id)]
+        key = ("D", a)
+        for frame in reversed(self.frames):
+            if key in frame:
+                return frame[key]
+        op = self.mem.view_op(a)
+        d = self.b.emit(op.prim, [self.array_adj(op.args[0])] + [self.primal(i) for i in op.args[1:]], op.attrs)
+        d.hint = "d_" + (a.hint or "v")
+        self.frames[-1][key] = d
+        return d
+
+    def _allocate_adjoints(self, values, loops=()):
+        """Zero adjoint buffers for the arrays among `values` that have one of their own:
+        done where they are defined, so that a buffer made in a loop body is one per iteration.
+        Then the buffers of what the double-buffering `loops` leave in their carried arrays."""
+        for a in values:
+            if a not in self.memory or (a in self.shared and not self.mem.is_root(a)):
+                continue
+            d = self.defs[a]
+            if d.op is not None and d.op.prim in ("zeros", "ones", "empty", "full"):
+                shape = d.op.args[:len(d.op.args) - (d.op.prim == "full")]
+                d_a = self.b.emit("zeros", [self.primal(n) for n in shape], {"dtype": F64})
+            elif d.op is not None and d.op.prim in ("zeros_like", "ones_like", "empty_like", "copy"):
+                d_a = self.b.emit("zeros_like", [self.primal(d.op.args[0])], {"dtype": F64})
+            else:
+                d_a = self.b.emit("zeros_like", [self.primal(a)], {"dtype": F64})
+            d_a.hint = "d_" + (a.hint or "a")
+            self.b.set(("D", a.id), d_a)
+        for op in loops:
+            self._swap_forwards(op)
+
+    def _swap_forwards(self, op):
+        """After `trip` iterations of a double-buffering loop, carried array j is the memory
+        that init sigma^trip(j) started in: replay the swaps on the adjoint buffers."""
+        b, sigma, key = self.b, self.permuted[op], ("DS", id(op))
+        _, inits, _ = loop_parts(op)
+        for j in sigma:
+            b.set(key + (j,), self.array_adj(inits[j]))
+
+        def run(_):
+            now = {j: b.vars[key + (j,)] for j in sigma}
+            for j in sigma:
+                b.set(key + (j,), now[sigma[j]])
+        b.for_(b.const(0), self.primal(op.attrs["trip"]), b.const(1), run, iv_hint="_")
+        for j in sigma:
+            b.set(("D", op.results[j].id), b.vars.pop(key + (j,)))
 
     # ---- reverse sweep --------------------------------------------------------------------------------
     def _reverse_sweep(self, dry_params=False):
         b = self.b
         ret = self.fn.body.yields[0]
         b.set(("d", ret.id), b.const(1.0))
-        arrays = [v for v in self.active if v in self.memory]
-        for a in sorted(set(arrays), key=lambda v: v.id):
-            d_a = b.emit("zeros_like", [self.primal(a)], {"dtype": F64})
-            d_a.hint = "d_" + (a.hint or "a")
-            b.set(("D", a.id), d_a)
+        self._allocate_adjoints(self.fn.params)
         self._reverse_block(self.fn.body)
         grads = []
         for k in self.wrt:
@@ -464,7 +467,7 @@ class ReverseMode:
     def _fresh(self, g, others):
         """Is array `g` certainly an array of its own (made by the op that defines it)?"""
         op = next((o for o in self.b.block.ops if g in o.results), None)
-        return op is not None and op.prim not in _ALIASING + ("unbroadcast",) \
+        return op is not None and not makes_view(op.prim) and op.prim != "unbroadcast" \
             and op.prim in PRIMITIVES and PRIMITIVES[op.prim].effect in ("pure", "alloc") and g not in others
 
     def _is_relevant(self, op):
@@ -484,15 +487,20 @@ class ReverseMode:
         return r
 
     def _reverse_block(self, block):
+        self._allocate_adjoints([r for op in block.ops for r in op.results], [op for op in block.ops
+                                                                              if op in self.permuted])
         for op in reversed(block.ops):
             if self._is_relevant(op):
                 {"if": self._reverse_if, "for": self._reverse_loop, "while": self._reverse_loop}.get(
                     op.prim, self._reverse_primitive)(op)
             for r in op.results:
                 self.b.vars.pop(("d", r.id), None)
+                self.b.vars.pop(("D", r.id), None)
 
     def _reverse_primitive(self, op):
         b = self.b
+        if makes_view(op.prim) and op.result in self.shared:
+            return  # its adjoint is the same view of the base's adjoint buffer: nothing to move
         if op.prim in ("load", "view"):
             g = self.adj(op.result)
             arr = op.args[0]
@@ -516,15 +524,19 @@ class ReverseMode:
                     self.accumulate(val, b.emit("load", [d_arr] + idx))
                 b.emit("store", [d_arr] + idx + [b.const(0.0)])
                 return
+            # the stored region's adjoint moves to the value: taken out and zeroed before it is
+            # added, since the value may be a view of the same memory (u[1:] = u[:-1])
+            contribution = None
             if val in self.active:
                 region = b.emit("view", [d_arr] + idx, op.attrs)
                 if is_array(val.type):
-                    self.accumulate(val, b.emit("unbroadcast", [b.emit("copy", [region]), self.primal(val)]))
+                    contribution = b.emit("unbroadcast", [b.emit("copy", [region]), self.primal(val)])
                 else:
-                    total = b.emit("sum", [region], {"axis": None})
-                    total.hint = "d_" + (val.hint or "v")  # named: computed before the zeroing below
-                    self.accumulate(val, total)
+                    contribution = b.emit("sum", [region], {"axis": None})
+                contribution.hint = "d_" + (val.hint or "v")  # named: computed before the zeroing
             b.emit("view_store", [d_arr] + idx + [b.const(0.0)], op.attrs)
+            if contribution is not None:
+                self.accumulate(val, contribution)
             return
         if op.prim == "copy":
             g = self.adj(op.result)
@@ -584,7 +596,11 @@ class ReverseMode:
             body = op.blocks[1]
             iv, carried = None, op.blocks[0].params
             inits = op.args
-        slots = [(p, y, r, init) for p, y, r, init in zip(carried, body.yields, op.results, inits) if p in self.active]
+        slots = [(p, y, r, init) for p, y, r, init in zip(carried, body.yields, op.results, inits)
+                 if p in self.active and p not in self.shared]
+        sigma, key = self.permuted.get(op, {}), ("DS", id(op))
+        for j in sigma:  # the adjoint buffer of carried array j after the last iteration
+            b.set(key + (j,), self.array_adj(op.results[j]))
         for p, _, r, _ in slots:
             g = self.adj(r)
             b.set(("dc", p.id), g if g is not None else self._zero_adjoint(r))
@@ -611,7 +627,11 @@ class ReverseMode:
                     self.frames[-1][v] = popped
             for p, y, _, _ in slots:
                 self.accumulate(y, b.vars[("dc", p.id)])
+            for j in sigma:  # this iteration's carried array sigma(j) became the next one's j
+                b.set(("D", carried[sigma[j]].id), b.vars[key + (j,)])
             self._reverse_block(body)
+            for j in sigma:
+                b.set(key + (j,), b.vars.pop(("D", carried[j].id)))
             for p, _, _, _ in slots:
                 g = b.vars.pop(("d", p.id), None)
                 b.set(("dc", p.id), g if g is not None else self._zero_adjoint(p))
@@ -621,6 +641,8 @@ class ReverseMode:
         b.for_(*bounds, run, iv_hint=(iv.hint if iv is not None else None) or "k")
         for p, _, _, init in slots:
             self.accumulate(init, b.vars.pop(("dc", p.id)))
+        for j in sigma:
+            b.vars.pop(key + (j,))
 
 
 def _carries(name):

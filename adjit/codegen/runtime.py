@@ -76,22 +76,6 @@ def norm2(x):
     return np.sqrt(np.sum(x * x))
 
 
-@_jit
-def tape_put(tape, n, v, capacity):
-    """``tape[n] = v`` for a tape of arrays (rows of a (rows, *v.shape) buffer), returning the
-    tape, reallocated with room for at least `capacity` rows (doubling) when it is full."""
-    rows = tape.shape[0]
-    if n >= rows or tape.shape[1:] != v.shape:
-        if n > 0 and tape.shape[1:] != v.shape:
-            raise ValueError("adjit: an array saved in a loop changed shape between iterations")
-        out = np.empty((max(capacity, 2 * rows, n + 1),) + v.shape, dtype=tape.dtype)
-        if n > 0:
-            out[:n] = tape[:n]
-        tape = out
-    tape[n] = v
-    return tape
-
-
 # ---- helpers specialised per array rank ---------------------------------------------------
 # Each is a Python stub whose Numba implementation is generated, for the rank(s) of its
 # arguments, by `numba.extending.overload`: one definition here serves every rank.  An

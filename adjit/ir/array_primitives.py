@@ -12,9 +12,9 @@ Rank rules follow NumPy; the adjoint rules are the usual ones (``A @ B``: ``g @ 
 the convention of `adjit.tape`).  Runtime helpers (``_rt.*``) are in
 `adjit.codegen.runtime`, written once and specialised by Numba per array rank.
 """
-from .primitives import _add, _as_is, _first
+from .primitives import _as_is, _first, register as _add
 from .sym import F
-from .types import BOOL, F64, I64, Array, is_array
+from .types import BOOL, F64, I64, NUMPY_DTYPE, Array, is_array
 
 
 def _array(dtype, ndim):
@@ -132,14 +132,15 @@ _add("norm", _float_arrays, lambda ts, a: F64, "_rt.norm2({0})",
 
 # ---- shapes -------------------------------------------------------------------------------------
 _reshape_back = lambda g, args, o, attrs: [F.reshape_like(g, args[0])] + [None] * (len(args) - 1)  # noqa: E731
-_add("transpose", _as_is, _first, "{0}.T", vjp=lambda g, args, o, attrs: [F.transpose(g)])
+_add("transpose", _as_is, _first, "{0}.T", vjp=lambda g, args, o, attrs: [F.transpose(g)], aliases=True)
 _add("reshape", lambda ts, a: [ts[0]] + [I64] * (len(ts) - 1), lambda ts, a: Array(ts[0].dtype, len(ts) - 1),
-     lambda args, a: f"np.ascontiguousarray({args[0]}).reshape({_sources(args[1:])})", vjp=_reshape_back)
+     lambda args, a: f"np.ascontiguousarray({args[0]}).reshape({_sources(args[1:])})", vjp=_reshape_back,
+     aliases=True)
 _add("reshape_like", _as_is, lambda ts, a: Array(ts[0].dtype, ts[1].ndim),
-     "np.ascontiguousarray({0}).reshape({1}.shape)", vjp=_reshape_back)
-_add("ravel", _as_is, lambda ts, a: Array(ts[0].dtype, 1), "np.ravel({0})", vjp=_reshape_back)
+     "np.ascontiguousarray({0}).reshape({1}.shape)", vjp=_reshape_back, aliases=True)
+_add("ravel", _as_is, lambda ts, a: Array(ts[0].dtype, 1), "np.ravel({0})", vjp=_reshape_back, aliases=True)
 _add("expand_dims", _as_is, lambda ts, a: Array(ts[0].dtype, ts[0].ndim + 1), "np.expand_dims({0}, {axis})",
-     vjp=_reshape_back)
+     vjp=_reshape_back, aliases=True)
 
 
 def _joined_vjp(stacked):
@@ -204,14 +205,24 @@ def _store_args(ts, attrs):
 
 
 _add("view", _view_args, lambda ts, a: _array(ts[0].dtype, _view_ndim(a["spec"])),
-     lambda args, a: f"{args[0]}[{_index_source(args[1:], a['spec'])}]", effect="read")
+     lambda args, a: f"{args[0]}[{_index_source(args[1:], a['spec'])}]", effect="read", aliases=True)
 _add("view_store", _store_args, lambda ts, a: None,
      lambda args, a: f"{args[0]}[{_index_source(args[1:-1], a['spec'])}] = {args[-1]}", effect="write")
 _add("view_add", _store_args, lambda ts, a: None,
      lambda args, a: f"{args[0]}[{_index_source(args[1:-1], a['spec'])}] += {args[-1]}", effect="write")
 
-# ---- tapes of arrays (loop-carried arrays in the reverse sweep) ----------------------------------
-# tape_put(tape, n, v, capacity): tape[n] = v, growing the (rows, *v.shape) buffer when needed
-_add("tape_put", lambda ts, a: [ts[0], I64, ts[2], I64], _first, "_rt.tape_put({0}, {1}, {2}, {3})", effect="alloc")
+# ---- tapes of arrays (arrays the reverse sweep needs from inside a loop) -------------------------
+# A tape of arrays is a list, one entry per iteration (entries may differ in shape: a value
+# from a branch not taken, a loop-carried array that shrinks); its IR type is the
+# (ndim+1)-d array it stands for, so that tape_row's result type follows.  Entries are made
+# contiguous so that the list has one element type.
+def _array_tape_source(args, attrs):
+    t = attrs["type"]
+    empty = f"np.empty({(0,) * (t.ndim - 1)}, dtype={NUMPY_DTYPE[t.dtype]})"
+    return f"[{empty} for _ in range(0)]"
+
+
+_add("array_tape", _as_is, lambda ts, a: a["type"], _array_tape_source, effect="alloc")
+_add("tape_append", _as_is, lambda ts, a: None, "{0}.append(np.ascontiguousarray({1}))", effect="write")
 _add("tape_row", lambda ts, a: [ts[0], I64], lambda ts, a: Array(ts[0].dtype, ts[0].ndim - 1), "{0}[{1}]",
-     effect="read")
+     effect="read", aliases=True)

@@ -74,6 +74,15 @@ class Function:
         return [v.type for v in self.body.yields]
 
 
+def loop_parts(op):
+    """(carried params, inits, yields) of a for/while op, aligned with its results."""
+    if op.prim == "for":
+        body = op.blocks[0]
+        return body.params[1:], op.args[3:], body.yields
+    cond, body = op.blocks
+    return cond.params, op.args, body.yields
+
+
 def walk_ops(block):
     """Every op of a block and of the blocks nested in it, in program order."""
     for op in block.ops:

@@ -15,6 +15,8 @@ One entry per primitive, and everything about a primitive sits in its entry:
   reverse rule sums the adjoint back to each operand's shape.
 * ``vjp``      for a whole-array primitive (reductions, matmul, reshapes...), one rule per
   operand giving its adjoint contribution directly: ``lambda g, *operands, o: ...``.
+* ``aliases``  the result is a view that shares memory with operand 0 (a slice, ``.T``, a
+  reshape); `adjit.ir.alias` builds the memory model from this flag alone.
 
 Whole-array primitives live in `adjit.ir.array_primitives`, which adds its entries to
 the same table.
@@ -41,6 +43,7 @@ class Primitive:
     effect: str = "pure"
     array_fmt: object = None  # elementwise primitives: the source when an operand is an array
     vjp: Optional[tuple] = None  # whole-array primitives: per operand, (g, *operands, o) -> contribution
+    aliases: bool = False     # the result shares memory with operand 0 (a view)
 
     def source(self, args, attrs, types=()):
         fmt = self.fmt
@@ -63,10 +66,14 @@ class Primitive:
 PRIMITIVES = {}
 
 
-def _add(name, args, result, fmt, partials=None, effect="pure", array_fmt=None, vjp=None):
+def register(name, args, result, fmt, partials=None, effect="pure", array_fmt=None, vjp=None, aliases=False):
+    """Add primitive `name` to the table (see the module docstring for the fields)."""
     if array_fmt is not None:  # elementwise: the same rules lifted to arrays (broadcasting)
         args, result = _lift_args(args), _lift_result(args, result)
-    PRIMITIVES[name] = Primitive(name, args, result, fmt, partials, effect, array_fmt, vjp)
+    PRIMITIVES[name] = Primitive(name, args, result, fmt, partials, effect, array_fmt, vjp, aliases)
+
+
+_add = register
 
 
 def _scalar_types(ts):
@@ -288,6 +295,11 @@ def reads_memory(prim):
 def writes_memory(prim):
     """Does the op write into its first operand (an array)?"""
     return prim in PRIMITIVES and PRIMITIVES[prim].effect == "write"
+
+
+def makes_view(prim):
+    """Does the op's result share memory with its first operand?"""
+    return prim in PRIMITIVES and PRIMITIVES[prim].aliases
 
 
 def is_differentiable(prim):
