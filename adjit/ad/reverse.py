@@ -17,14 +17,22 @@ block backwards accumulating adjoints (``d_x += g * partial``).
 * Array element stores are reversed by moving ``d_a[i]`` into the stored value's
   adjoint and zeroing ``d_a[i]``; loads that the reverse needs were taped before any
   overwrite, so overwrites are safe.
-* Arrays: an array read or written element by element (or slice by slice) at function
-  level has one adjoint buffer ``d_a``, allocated when the reverse sweep starts and
-  updated in place.  Every other array value (``X @ W``, a recurrent state ``h``) has a
-  functional adjoint, like a number's: its first contribution, then sums.  Arrays the
-  reverse needs from inside a loop are taped as rows of a growing (ndim+1)-d buffer.  Whole-array
-  primitives are reversed by their ``vjp`` rules; broadcast operands get their adjoint
-  summed back to their shape.  A slice of an array that is written somewhere is copied
-  when it is taken, so later writes do not change what the reverse sweep reads.
+* Arrays follow the memory model of `adjit.ir.alias`.  Memory that is written through
+  some name (an element or slice store into the array, a view of it, a row handed to a
+  helper, a reshape) has one adjoint buffer per allocation, allocated where the allocation
+  is made (once per iteration for a buffer made in a loop), and the adjoint of each view
+  of it is the same view of that buffer: a write through any name is reversed in the
+  buffer every name reads.  A double-buffering loop (``u, un = un, u``) swaps the buffers
+  the same way.  An array read element by element at function level also has a buffer.
+  Every other array value (``X @ W``, a recurrent state ``h``) has a functional adjoint,
+  like a number's: its first contribution, then sums.  Whole-array primitives are
+  reversed by their ``vjp`` rules; broadcast operands get their adjoint summed back to
+  their shape.  What the reverse sweep reads of an array is what the forward sweep saw:
+  `prepare.snapshot_whole_reads` copies an operand that a later write would change.
+  Arrays the reverse needs from inside a loop are taped on a list, one entry per iteration.
+* Written arrays that may be one of several allocations (through an ``if``, or rebound
+  in a loop other than by swapping) are refused with the line: adjit cannot tell which
+  buffer a write changes.  The caller's arrays are copied before any write.
 
 To know what to tape before emitting the forward sweep, the reverse sweep is built
 twice: first as a dry run that only records which primal values it asks for.
