@@ -765,12 +765,27 @@ def ip_plain_out_constant(x, buf):
     return np.sum(buf * x)
 
 
+_PLAIN = np.zeros(2)
+
+
+def ip_global_out(x):
+    _PLAIN[...] += x                                # a plain array cannot hold derivatives
+    return np.sum(x)
+
+
+def test_inplace_into_argument_array():
+    """A non-differentiated argument is the tape's own copy (issue 12): tape values can be
+    written into it, and the caller's array is left as it was."""
+    buf = np.zeros(2)
+    assert grad(ip_plain_out)(np.ones(2), buf).tolist() == [1.0, 1.0]
+    assert buf.tolist() == [0.0, 0.0]
+    assert grad(ip_plain_out_constant)(np.array([2.0, 3.0]), buf).tolist() == [1.0, 1.0]
+    assert buf.tolist() == [0.0, 0.0]
+
+
 def test_inplace_into_plain_array():
     with pytest.raises(AdjitError, match='plain NumPy array'):
-        grad(ip_plain_out)(np.ones(2), np.zeros(2))
-    buf = np.zeros(2)
-    assert grad(ip_plain_out_constant)(np.array([2.0, 3.0]), buf).tolist() == [1.0, 1.0]
-    assert buf.tolist() == [1.0, 1.0]
+        grad(ip_global_out)(np.ones(2))
 
 
 def test_ufunc_out_on_tape_arrays():
@@ -898,9 +913,9 @@ def test_constant_output_and_unused_arguments():
 
 # -- errors --------------------------------------------------------------------------------
 
-def err_store_plain(x, buf):
-    buf[0] = x * 2.0
-    return buf[0]
+def err_store_plain(x):
+    _PLAIN[0] = x * 2.0                             # a plain (global) array: no derivatives
+    return _PLAIN[0]
 
 
 def err_unsupported_np(x):
@@ -949,7 +964,7 @@ def err_percent_format(x):
     (lambda: grad(lecture_add_mul, argnums=3)(1.0, 2.0, 3.0), GradientError),
     (lambda: grad(lecture_add_mul, argnums=(0, 0))(1.0, 2.0, 3.0), GradientError),
     (lambda: grad(lecture_add_mul, argnums=1.0), GradientError),
-    (lambda: grad(err_store_plain)(1.0, np.zeros(2)), AdjitError),
+    (lambda: grad(err_store_plain)(1.0), AdjitError),
     (lambda: grad(err_unsupported_np)(np.ones(2)), AdjitError),
     (lambda: grad(err_unsupported_scalar)(1.0), AdjitError),
     (lambda: grad(err_math_gamma)(1.5), AdjitError),
@@ -987,3 +1002,157 @@ def test_tape_scalar_has_no_index_and_compares_plainly():
     with pytest.raises(AdjitError):
         float(v)
     assert isinstance(TapeArray(np.zeros(2), np.zeros(2, np.intp)).shape, tuple)
+
+
+# -- aliasing and writes after use (issue 12): the tape engine is the oracle, so it must be
+# right; every case against plain Python's value, central differences and the caller's arrays
+
+def _alias_check(f, *args, argnums=0):
+    before = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    want = call(f, args)
+    value, g = value_and_grad(f, argnums=argnums)(*args)
+    for a, b in zip(args, before):
+        if isinstance(a, np.ndarray):
+            assert np.array_equal(a, b), 'grad changed the caller\'s array'
+    assert value == pytest.approx(float(want), rel=1e-12)
+    np.testing.assert_allclose(g, fd(f, before, argnums), rtol=1e-6, atol=1e-6)
+    return g
+
+
+def al_nondiff_view_written(w, x):
+    y = np.sum(w * x)
+    v = w[:]
+    v *= 0.5
+    return y
+
+
+def al_int_changed_arg(x, c):
+    y = np.sum(c * x)
+    c[0] = 10
+    return y
+
+
+def al_int_changed_local(x):
+    c = np.array([3, 4])
+    y = np.sum(c * x)
+    c[0] = 10
+    return y * np.sum(c * x)
+
+
+def al_mask_changed(x):
+    m = x > 0.0
+    y = np.sum(x * m * x)
+    m[0] = False
+    return y + np.sum(m * x)
+
+
+def al_matmul_nondiff_changed(x, A):
+    y = A @ x
+    A[0, 0] = 7.0
+    return np.sum(y * y)
+
+
+def al_write_into_argument(x, out):
+    out[0] = x * 2.0
+    M = out.reshape(2, 2)
+    M[1, 1] = x * x
+    return np.sum(out * out)
+
+
+def al_param_view_written(x):
+    v = x[1:]
+    v[0] = 5.0
+    return np.sum(x * x)
+
+
+def al_scalar_loop_then_write(x, w):
+    s = 0.0
+    for i in range(2):
+        s += w[i] * x[i]
+    w[0] = 0.0
+    return s
+
+
+def al_tuple_arg(x, t):
+    a, b = t
+    y = np.sum(a * x)
+    a[0] = 100.0
+    return y + b
+
+
+def al_ufunc_out(x):
+    a = x * 2.0
+    b = a * a
+    np.add(a, 1.0, out=a)
+    np.multiply(a, x, out=a)
+    return np.sum(b * a)
+
+
+def al_real_numpy_on_constant(x, xp, fp):
+    return np.sum(x * np.interp(1.5, xp, fp)) + np.sum(np.cumprod(fp) * x)
+
+
+def al_two_names(x, out):
+    out[0] = 2.0 * x[1]
+    return np.sum(x * x) + out[1] * x[0]
+
+
+def al_overlap(x, y):
+    y[0] = x[0] * 3.0
+    return np.sum(x * x)
+
+
+def test_alias_plain_operands_snapshotted_and_arguments_copied():
+    w = np.array([3.0, 4.0])
+    assert _alias_check(al_nondiff_view_written, w, np.array([1.0, -2.0]),
+                        argnums=1).tolist() == [3.0, 4.0]
+    c = np.array([3, 4])
+    assert _alias_check(al_int_changed_arg, np.array([1.0, 2.0]), c).tolist() == [3.0, 4.0]
+    _alias_check(al_int_changed_local, np.array([1.0, 2.0]))
+    _alias_check(al_mask_changed, np.array([1.0, -2.0, 3.0]))
+    _alias_check(al_matmul_nondiff_changed, np.array([1.0, 2.0]),
+                 np.array([[1.0, 2.0], [3.0, 4.0]]))
+    _alias_check(al_scalar_loop_then_write, np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    t = (np.array([1.0, 2.0]), 3.0)
+    assert grad(al_tuple_arg)(np.array([1.0, 2.0]), t).tolist() == [1.0, 2.0]
+    assert t[0].tolist() == [1.0, 2.0]
+
+
+def test_alias_writes_into_arguments():
+    assert _alias_check(al_param_view_written, np.array([1.0, 2.0, 3.0])).tolist() == \
+        [2.0, 0.0, 6.0]
+    out = np.array([1.0, 2.0, 3.0, 4.0])
+    _alias_check(al_write_into_argument, 1.5, out)
+    assert out.tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_alias_ufunc_out_and_real_numpy_on_constant_arrays():
+    _alias_check(al_ufunc_out, np.array([1.0, 2.0]))
+    _alias_check(al_real_numpy_on_constant, np.array([1.0, 2.0]), np.array([1.0, 2.0]),
+                 np.array([3.0, 5.0]))
+
+
+def test_alias_same_array_passed_twice():
+    def h(x):                                   # what Python computes when both names are x
+        return al_two_names(x, x)
+    x = np.array([1.0, 2.0, 3.0])
+    v, g = value_and_grad(al_two_names)(x, x)
+    assert x.tolist() == [1.0, 2.0, 3.0]
+    assert v == h(x.copy())
+    np.testing.assert_allclose(g, fd(h, [x], 0), rtol=1e-6, atol=1e-6)
+    with pytest.raises(GradientError, match='same array'):
+        grad(al_two_names, argnums=(0, 1))(x, x)
+
+
+def test_alias_overlapping_views_passed():
+    base = np.arange(1.0, 5.0)
+
+    def h(b):                                   # Python: y[0] is x[1]
+        return al_overlap(b[1:], b[:-1])
+    v, g = value_and_grad(al_overlap)(base[1:], base[:-1])
+    assert base.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert v == h(base.copy())
+    # x = b[1:], so the gradient with respect to x is the adjoint of b[1:]'s memory
+    np.testing.assert_allclose(g, fd(h, [base], 0)[1:], rtol=1e-6, atol=1e-6)
+    with pytest.raises(GradientError, match='share memory'):
+        grad(al_overlap, argnums=(0, 1))(base[1:], base[:-1])

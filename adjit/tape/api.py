@@ -49,7 +49,7 @@ def _describe(f, k):
     return f'argument {k}'
 
 
-def _make_leaf(a, desc):
+def _make_leaf(a, desc, arrays):
     """The tape version of a differentiated argument, and how to read its gradient back."""
     t = type(a)
     if t is bool or isinstance(a, np.bool_):
@@ -68,14 +68,11 @@ def _make_leaf(a, desc):
         if a.ndim == 0:
             raise AdjitTypeError(f'cannot differentiate with respect to {desc}: it is a 0-d '
                                  'array', hint='pass float(a) instead')
-        rec = core.add_input(a.shape)
-        val = np.array(a, dtype=np.float64, order='C')
-        idx = np.arange(rec.p, rec.p + rec.n, dtype=np.intp).reshape(a.shape)
-        return TapeArray(val, idx), ('a', rec)
+        return arrays.leaf(a)
     if t is tuple:
         leaves, specs = [], []
         for k, e in enumerate(a):
-            leaf, spec = _make_leaf(e, f'{desc}[{k}]')
+            leaf, spec = _make_leaf(e, f'{desc}[{k}]', arrays)
             leaves.append(leaf)
             specs.append(spec)
         return tuple(leaves), ('t', specs)
@@ -83,6 +80,123 @@ def _make_leaf(a, desc):
                          f'support arguments of type {t.__name__}',
                          hint='differentiable arguments are floats, float64 arrays and tuples '
                               'of them')
+
+
+def _array_leaves(a, desc, diff, out):
+    if isinstance(a, np.ndarray):
+        out.append((a, desc, diff))
+    elif type(a) is tuple:
+        for k, e in enumerate(a):
+            _array_leaves(e, f'{desc}[{k}]', diff, out)
+
+
+def _overlap(a, b):
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=100000))
+    except np.exceptions.TooHardError:
+        return True
+
+
+class _Arrays:
+    """The tape's private versions of the caller's array arguments.
+
+    Every array argument is copied, so the function never writes into the caller's arrays
+    (differentiated ones become tape leaves, other float64 arrays constant tape arrays that
+    tape values can be written into, int and bool arrays plain copies).  Memory sharing
+    between arguments is kept: the same array passed twice is one copy; arguments that are
+    overlapping views of one array become the same views of one copy of it, so a write
+    through either name is seen through the other, as in Python.  A differentiated array's
+    gradient is then the adjoint of the memory it covers.
+    """
+
+    def __init__(self, f, fname, args, nums):
+        self.memo = {}          # id(caller's array) -> (tape version, gradient spec or None)
+        leaves = []
+        for k, a in enumerate(args):
+            _array_leaves(a, f'{_describe(f, k)} of {fname}', k in nums, leaves)
+        first = {}
+        for a, desc, diff in leaves:
+            if diff and id(a) in first and first[id(a)][1]:
+                raise GradientError(
+                    f'{first[id(a)][0]} and {desc} are the same array, and both are '
+                    'differentiated: their gradients are not separate',
+                    hint='differentiate with respect to one of them, or pass a copy')
+            if id(a) not in first or diff:
+                first[id(a)] = (desc, diff)
+        self.diff = {k: v[1] for k, v in first.items()}
+        self.desc = {k: v[0] for k, v in first.items()}
+        distinct = {}
+        for a, _, _ in leaves:
+            distinct.setdefault(id(a), a)
+        groups = {}
+        for a in distinct.values():
+            groups.setdefault(id(core._root(a)), []).append(a)
+        for members in groups.values():
+            if len(members) > 1 and any(_overlap(members[i], members[j])
+                                        for i in range(len(members))
+                                        for j in range(i + 1, len(members))):
+                self._shared(members)
+
+    def _shared(self, members):
+        """Arguments that share memory: views of one private copy of their base."""
+        root = core._root(members[0])
+        names = ' and '.join(self.desc[id(m)] for m in members)
+        if not isinstance(root, np.ndarray) or not root.flags.c_contiguous or \
+                any(m.dtype != root.dtype for m in members):
+            raise AdjitTypeError(f'{names} share memory in a way adjit.tape cannot reproduce',
+                                 hint='pass copies (a.copy()) of arguments that overlap')
+        diff = [m for m in members if self.diff[id(m)]]
+        if len(diff) > 1:
+            raise GradientError(f'{names} share memory and several of them are '
+                                'differentiated: their gradients are not separate',
+                                hint='differentiate with respect to one of them, or pass '
+                                     'copies')
+        val = root.copy()
+        base = root.__array_interface__['data'][0]
+        if root.dtype == np.float64:
+            rec = None
+            if diff:
+                rec = core.add_input(root.shape)
+                idx = np.arange(rec.p, rec.p + rec.n, dtype=np.intp).reshape(root.shape)
+            else:
+                idx = np.zeros(root.shape, np.intp)
+        for m in members:
+            off = m.__array_interface__['data'][0] - base
+            v = np.ndarray(m.shape, m.dtype, buffer=val, offset=off, strides=m.strides)
+            spec = None
+            if root.dtype == np.float64 and m.ndim > 0:
+                i = np.ndarray(m.shape, np.intp, buffer=idx, offset=off, strides=m.strides)
+                v = TapeArray(v, i)
+                if self.diff[id(m)]:
+                    spec = ('v', (rec, off, m.shape, m.strides))
+            self.memo[id(m)] = (v, spec)
+
+    def leaf(self, a):
+        got = self.memo.get(id(a))
+        if got is None:
+            rec = core.add_input(a.shape)
+            val = np.array(a, dtype=np.float64, order='C')
+            idx = np.arange(rec.p, rec.p + rec.n, dtype=np.intp).reshape(a.shape)
+            got = self.memo[id(a)] = (TapeArray(val, idx), ('a', rec))
+        return got
+
+    def plain(self, a):
+        """A non-differentiated argument (arrays copied, see the class docstring)."""
+        if isinstance(a, np.ndarray):
+            got = self.memo.get(id(a))
+            if got is None:
+                if self.diff.get(id(a)):            # also passed as a differentiated argument
+                    return self.leaf(a)[0]
+                c = a.copy()
+                if c.dtype == np.float64 and c.ndim > 0:
+                    c = TapeArray(c, np.zeros(c.shape, np.intp))
+                got = self.memo[id(a)] = (c, None)
+            return got[0]
+        if type(a) is tuple:
+            return tuple(self.plain(e) for e in a)
+        return a
 
 
 def _check_plain(a, desc):
@@ -112,6 +226,11 @@ def _extract(spec, adj):
         if g is None:
             return np.zeros(what.shape)
         return np.asarray(g, dtype=np.float64).reshape(what.shape)
+    if kind == 'v':                                 # a view of a shared argument base
+        rec, off, shape, strides = what
+        g = rec.adjoint(adj) if adj is not None else None
+        g = np.zeros(rec.n) if g is None else np.ascontiguousarray(g, dtype=np.float64)
+        return np.ndarray(shape, np.float64, buffer=g, offset=off, strides=strides).copy()
     return tuple(_extract(s, adj) for s in what)
 
 
@@ -148,11 +267,16 @@ def _run(f, argnums, args, kwargs):
         _local.active = True
         core.reset()
         try:
+            arrays = _Arrays(f, fname, args, nums)
             new_args = list(args)
             specs = []
             for k in nums:
-                new_args[k], spec = _make_leaf(args[k], f'{_describe(f, k)} of {fname}')
+                new_args[k], spec = _make_leaf(args[k], f'{_describe(f, k)} of {fname}', arrays)
                 specs.append(spec)
+            for k, a in enumerate(args):
+                if k not in nums:
+                    new_args[k] = arrays.plain(a)
+            kwargs = {key: arrays.plain(a) for key, a in kwargs.items()}
             core.seal_inputs()
             out = fn(*new_args, **kwargs)
             value, node = _output(out, fname)

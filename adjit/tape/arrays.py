@@ -201,6 +201,8 @@ class TapeArray:
         if method == 'reduce' and len(inputs) == 1 and ufunc.__name__ in _REDUCERS:
             kwargs.setdefault('axis', 0)
             return FUNC_BY_NAME[_REDUCERS[ufunc.__name__]](*inputs, **kwargs)
+        if derivative_free(inputs) and derivative_free(tuple(kwargs.values())):
+            return call_on_values(getattr(ufunc, method), inputs, kwargs)
         m = '' if method == '__call__' else '.' + method
         raise AdjitError(f'numpy.{ufunc.__name__}{m} is not supported on tape values by '
                          'adjit.tape')
@@ -208,6 +210,8 @@ class TapeArray:
     def __array_function__(self, func, types, args, kwargs):
         impl = FUNC_IMPL.get(func)
         if impl is None:
+            if derivative_free(args) and derivative_free(tuple(kwargs.values())):
+                return call_on_values(func, args, kwargs)
             mod = getattr(func, '__module__', 'numpy') or 'numpy'
             raise AdjitError(f'{mod}.{func.__name__} is not supported on tape values by '
                              'adjit.tape')
@@ -389,6 +393,38 @@ def has_tape(x):
             if has_tape(e):
                 return True
     return False
+
+
+def derivative_free(x):
+    """True when x holds no tape value with a derivative (constant tape arrays are fine)."""
+    t = type(x)
+    if t is Var:
+        return False
+    if t is TapeArray:
+        return not x.idx.any()
+    if t is list or t is tuple:
+        for e in x:
+            if not derivative_free(e):
+                return False
+    return True
+
+
+def _vals_for_call(x):
+    t = type(x)
+    if t is TapeArray:
+        if _captures:
+            before_write(x.val)             # the real function may write into it
+        return x.val
+    if t is list or t is tuple:
+        return t(_vals_for_call(e) for e in x)
+    return x
+
+
+def call_on_values(func, args, kwargs):
+    """A real NumPy function applied to constant tape arrays (e.g. a non-differentiated
+    argument, which adjit.tape holds as a constant tape array): runs on their values, as it
+    would on the plain arrays."""
+    return func(*_vals_for_call(tuple(args)), **{k: _vals_for_call(v) for k, v in kwargs.items()})
 
 
 def _key(k):
@@ -579,19 +615,39 @@ def _compile(expr, args):
         return eval(f'lambda {args}: {expr}', dict(rules.ARRAY_NS))
 
 
-def _times(d, shape, s1=None, s2=None, s3=None):
+def _times(d, shape, s1=None, s2=None, s3=None, plain=()):
     """vjp ``G -> unbroadcast(G * d)``.  ``s1..s3`` are the arrays the partial ``d`` was
     computed from (operands, result): if ``d`` is one of them or a view (``x2`` for multiply,
     ``y`` for exp), it may be a live tape buffer, so it is kept copy-on-write.  A partial
-    computed into a fresh array is private and needs no protection."""
+    computed into a fresh array is private and needs no protection.  ``plain`` are operands
+    that are plain NumPy arrays (an int count, a bool mask, a float array made by real NumPy):
+    writes into those never reach :func:`before_write`, so a partial sharing their memory is
+    copied now (issue 12: ``y = np.sum(c * x); c[0] = 10`` must keep the old ``c``)."""
     if type(d) is float:
         if d == 1.0:
             return lambda G: unbroadcast(G, shape)
         return lambda G: unbroadcast(G * d, shape)
-    if type(d) is np.ndarray and (d is s1 or d is s2 or d is s3 or d.base is not None):
-        c = keep(d)
-        return lambda G: unbroadcast(G * c.a, shape)
+    if type(d) is np.ndarray:
+        if plain and _shares_plain(d, plain):
+            d = d.copy()
+            return lambda G: unbroadcast(G * d, shape)
+        if d is s1 or d is s2 or d is s3 or d.base is not None:
+            c = keep(d)
+            return lambda G: unbroadcast(G * c.a, shape)
     return lambda G: unbroadcast(G * d, shape)
+
+
+def _shares_plain(d, plain):
+    r = core._root(d)
+    for p in plain:
+        if d is p or r is core._root(p):
+            return True
+    return False
+
+
+def _plain(*xs):
+    """The operands among ``xs`` that are plain NumPy arrays (see :func:`_times`)."""
+    return tuple(x for x in xs if isinstance(x, np.ndarray))
 
 
 def vec_unary(fnp, expr):
@@ -622,13 +678,14 @@ def vec_binary(fnp, expr1, expr2):
         bv, bi = operand(b)
         y = np.asarray(fnp(av, bv), dtype=F64)
         parents = []
+        plain = _plain(a, b)
         with np.errstate(all='ignore'):
             if ai is not None and d1fun != 0.0:
                 d = d1fun if type(d1fun) is float else d1fun(av, bv, y)
-                parents.append((ai, _times(d, np.shape(av), av, bv, y)))
+                parents.append((ai, _times(d, np.shape(av), av, bv, y, plain)))
             if bi is not None and d2fun != 0.0:
                 d = d2fun if type(d2fun) is float else d2fun(av, bv, y)
-                parents.append((bi, _times(d, np.shape(bv), av, bv, y)))
+                parents.append((bi, _times(d, np.shape(bv), av, bv, y, plain)))
         return emit(y, parents)
     return impl
 
@@ -918,7 +975,12 @@ def matmul(a, b, out=None, **kw):
     y = np.matmul(av, bv)
     a1 = av.ndim == 1
     b1 = bv.ndim == 1
-    # the backward pass reads the operands: keep them copy-on-write (see core.keep)
+    # the backward pass reads the operands: keep them copy-on-write (see core.keep); a plain
+    # NumPy operand is never seen by before_write, so it is copied now (see _times)
+    if bi is not None and isinstance(a, np.ndarray) and np.shares_memory(av, a):
+        av = av.copy()
+    if ai is not None and isinstance(b, np.ndarray) and np.shares_memory(bv, b):
+        bv = bv.copy()
     cA = keep(av[None, :] if a1 else av) if bi is not None else None
     cB = keep(bv[:, None] if b1 else bv) if ai is not None else None
 

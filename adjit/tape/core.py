@@ -40,8 +40,11 @@ views share it).  Every in-place write into a tape array (``a[k] = v``, ``a += b
 ``a.sort()``, ``out=``) first calls :func:`before_write`, which gives the cells of that root
 private copies of the values they saw: copy-on-write, paid only by writes into buffers that
 a recorded operation still reads.  The write itself then goes into the shared buffer, so
-other names and views of the array see it, as in NumPy.  Writes into plain NumPy arrays
-(arguments not differentiated, globals) cannot be seen by the tape and are not protected.
+other names and views of the array see it, as in NumPy.  Writes into plain NumPy arrays (an
+int or bool array, a global) cannot be seen by the tape, so a rule that reads a plain operand
+copies it when it is recorded (see ``arrays._times``).  The caller's arrays are never written:
+:mod:`adjit.tape.api` hands the function copies of every array argument (float64 ones as
+tape arrays), keeping the memory they share with each other.
 """
 
 import bisect

@@ -38,12 +38,11 @@ class _Guarded:
         self._name = name
 
     def __call__(self, *args, **kwargs):
-        for a in args:
-            if has_tape(a):
+        if has_tape(args) or has_tape(tuple(kwargs.values())):
+            if not (arrays.derivative_free(args) and
+                    arrays.derivative_free(tuple(kwargs.values()))):
                 raise _unsupported(self._module, self._name)
-        for a in kwargs.values():
-            if has_tape(a):
-                raise _unsupported(self._module, self._name)
+            return arrays.call_on_values(self._f, args, kwargs)     # constant tape arrays
         return self._f(*args, **kwargs)
 
     def __getattr__(self, name):
@@ -128,6 +127,46 @@ for _name, (_m, _e) in rules.UNARY.items():
 for _name, (_m, _e1, _e2) in rules.BINARY.items():
     if _name not in rules.MATH_ONLY:
         _register(_name, _np_binary(_name, _m, _e1, _e2))
+
+
+def _with_out(name, fast, real):
+    """The module-level stand-in of a ufunc: ``out=`` writes the result in place (into a tape
+    array: views and other names see it, as in NumPy); the plain call stays ``fast``."""
+    def fn(*args, out=None, **kw):
+        if out is None and not kw:
+            return fast(*args)
+        if not (has_tape(args) or has_tape(out)):
+            return real(*args, out=out, **kw)
+        if kw:
+            raise _unsupported('numpy', f'{name} with {", ".join(sorted(kw))}=')
+        if type(out) is tuple:
+            if len(out) != 1:
+                raise _unsupported('numpy', f'{name} with several out= arrays')
+            out = out[0]
+        r = fast(*args)
+        if type(out) is TapeArray:
+            return arrays._inplace(out, r)
+        if isinstance(out, np.ndarray):
+            if not arrays.derivative_free(r):
+                raise AdjitError(
+                    f'numpy.{name} would write tape values (which carry derivatives) into a '
+                    'plain NumPy array in place, dropping their derivatives',
+                    hint='create the array inside the differentiated function (np.zeros, '
+                         'np.array, ...)')
+            out[...] = values(r)
+            return out
+        raise AdjitError(f'numpy.{name}: out={type(out).__name__} is not supported by '
+                         'adjit.tape')
+    return _named(fn, name)
+
+
+def _named(fn, name):
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+_OUT = {name: _with_out(name, fn, getattr(np, name)) for name, fn in NP_IMPL.items()
+        if isinstance(getattr(np, name, None), np.ufunc)}
 
 
 def _np_select(name, vec, pick_first):
@@ -306,6 +345,7 @@ LINALG.__dict__['__getattr__'] = _module_getattr(np.linalg, 'numpy.linalg', LINA
 NP = types.ModuleType('adjit.tape.numpy', 'NumPy with adjit.tape rules (attributes fall back '
                       'to real NumPy).')
 NP.__dict__.update(NP_IMPL)
+NP.__dict__.update(_OUT)
 NP.__dict__['linalg'] = LINALG
 NP.__dict__['ndarray'] = None                       # set below
 NP.__dict__['__getattr__'] = _module_getattr(np, 'numpy', NP.__dict__)
