@@ -49,6 +49,9 @@ from .prepare import add_trip_counts, snapshot_whole_reads
 
 
 
+_RESHAPES = ("reshape", "reshape_like", "ravel")
+
+
 class _Def:
     """Where a value is defined: its op (None for block params), the innermost loop
     around it (None at function level), and whether it is a loop's induction variable."""
@@ -148,10 +151,20 @@ class ReverseMode:
                              "write into arrays created once before the loops, or build new arrays "
                              "with expressions (h = h + v rather than h += v)")
             for op in views:
-                if op.prim in ("reshape", "reshape_like", "ravel") and not self.mem.is_root(op.args[0]):
+                if op.prim in _RESHAPES and not self._contiguous(op.args[0]):
                     raise _error(op.loc, f"cannot differentiate through a write into a reshape of a view "
                                  f"(`{v.hint or 'array'}`): whether it shares memory depends on its strides",
                                  "reshape the original array, or copy the view first: v.copy().reshape(...)")
+
+    def _contiguous(self, v):
+        """Is `v` certainly C-contiguous, so that a reshape of it is a view?  An allocation
+        is (a written parameter is copied first), and so is a reshape of a contiguous array."""
+        while not self.mem.is_root(v):
+            op = self.mem.view_op(v)
+            if op is None or op.prim not in _RESHAPES + ("expand_dims",):
+                return False
+            v = op.args[0]
+        return True
 
     # ---- driver ---------------------------------------------------------------------------------
     def build(self):
