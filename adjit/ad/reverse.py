@@ -107,7 +107,9 @@ class ReverseMode:
         # Memory that is written through some name has one adjoint buffer per allocation
         # (its root), and the adjoint of every view of it is the same view of that buffer:
         # a write through any name is then reversed in the buffer every name reads.
-        self.shared = {v for v in self.active if is_array(v.type) and self.mem.written(v)}
+        # An array whose memory is only written before it is made (v = w * 2.0 if c else w,
+        # after the last write into w) is a value from then on: a functional adjoint does.
+        self.shared = {v for v in self.active if is_array(v.type) and self._written_while_alive(v)}
         # Arrays read element by element (or slice by slice) at function level also get one
         # adjoint buffer, updated in place; every other array value has a functional adjoint
         # (its first contribution, then sums), which saves a zero-filled buffer each.
@@ -155,6 +157,14 @@ class ReverseMode:
                     raise _error(op.loc, f"cannot differentiate through a write into a reshape of a view "
                                  f"(`{v.hint or 'array'}`): whether it shares memory depends on its strides",
                                  "reshape the original array, or copy the view first: v.copy().reshape(...)")
+
+    def _written_while_alive(self, v):
+        """Can memory of array `v` be written once `v` exists (by the op that makes it or later)?"""
+        d = self.defs[v]
+        made_by = d.op if d.op is not None else d.loop
+        if made_by is None:  # a parameter
+            return self.mem.written(v)
+        return self.mem.written_after(v, made_by)
 
     def _contiguous(self, v):
         """Is `v` certainly C-contiguous, so that a reshape of it is a view?  An allocation

@@ -12,7 +12,8 @@ Every pass asks this one analysis rather than keeping its own list of aliasing o
 
 * `roots(v)`, `may_alias(a, b)`: the memory `v` may live in;
 * `written(v)`: is any memory of `v` written anywhere in the function (through any name);
-* `last_write(v)`: the position of the last top-level op that writes memory of `v`;
+* `last_write(v)`: the position of the last top-level op that writes memory of `v`, and
+  `written_after(v, op)`: can memory of `v` be written by `op` or later;
 * `chain(v)`: for a value that is certainly a view of one root, the ops from that root to
   `v` (so the adjoint of a view can be the same view of its root's adjoint);
 * `written_params()`: the parameters whose memory the function writes.
@@ -108,7 +109,11 @@ class MemoryModel:
     def written_after(self, v, op):
         """Can memory of `v` be written by `op` itself or after it (a later top-level op, or
         a later iteration of the loop containing `op`)?"""
-        return self.last_write(v) >= self.position[op]
+        return self.written_from(v, self.position[op])
+
+    def written_from(self, v, position):
+        """Can memory of `v` be written at top-level position `position` or later?"""
+        return self.last_write(v) >= position
 
     def is_root(self, v):
         return self.roots(v) == frozenset([v])
