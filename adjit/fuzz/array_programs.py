@@ -49,8 +49,8 @@ import time
 import numpy as np
 from hypothesis import strategies as st
 
-from .generator import Program, load
-from .oracles import MISMATCH_KINDS, FuzzFailure, check_function
+from .generator import ADJIT_HEADER, HEADER, Program, load
+from .oracles import MISMATCH_KINDS, FuzzFailure, Refusal, check_function, check_grad_of_grad
 
 CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.0", "2.0", "0.1")
 # one-argument elementwise functions safe on any finite argument ({0} is the argument)
@@ -67,16 +67,51 @@ REDUCE = ("np.sum", "np.mean", "np.max", "np.min")
 KNOWN_BUGS = {}
 AVOID_KNOWN_BUGS = os.environ.get("ADJIT_FUZZ_ARRAY_BUGS") == "0"
 
+# (feature, statement kind) of the alias-heavy statements, simplest first
+ALIAS_STATEMENTS = (
+    ("fresh_write", "fresh_write"),      # t = np.tanh(e); t[1] -= t[0]
+    ("view_write", "view"),              # v = p[1:]; v[0] = e / v = R[i]; v += e / inner += stencil / B.T then B written
+    ("unary_plus", "plus"),              # y = +x; y[0] = e / y = p[:]; y[1] = e
+    ("param_write", "param"),            # v = x[1:]; v[0] = e / A *= 0.5 / A[i] += e
+    ("helper_write", "helper"),          # fill(K[1], e) / axpy(u[1:-1], 0.1, ...) / q = smooth(u)
+    ("reshape_write", "reshape_write"),  # M = buf.reshape(r, c); M[1, 1] = e / fl = F.ravel(); fl[0] = e
+    ("int_bool", "intbool"),             # c = np.zeros(n, dtype=np.int64); ...; c[0] = 3 / m = e > 0; ...; m[1] = True
+    ("loop_branch", "loop_branch"),      # for i: if v[i] > c: acc += np.sum(v * v) * v[i] / return inside a loop
+    ("double_buffer", "double_buffer"),  # un[1:-1] = stencil(u); u, un = un, u / buf = np.zeros(n) per step
+    ("pyramid", "pyramid"),              # while a.shape[0] > 1: a = a[0::2] + a[1::2]
+    ("adjit_nested", "nested"),          # g_hn = adjit.grad(hn) at module level, called in f
+)
+ALIAS_FEATURES = frozenset(f for f, _ in ALIAS_STATEMENTS) | {"argnums", "grad_of_grad"}
 ALL_FEATURES = frozenset({
     "broadcast", "unary", "minmax", "where", "clip", "reduce", "matmul", "slice", "reshape",
     "join", "element", "write", "loop", "if",
-})
+}) | ALIAS_FEATURES
+DEFAULT_FEATURES = ALL_FEATURES
+
+# argnums drawn per program with feature "argnums" (the first, every argument, otherwise):
+# with x or A left out, writes into that argument are writes into a non-differentiated array
+ARGNUMS_CHOICES = ((0, 1, 2), (0, 2), (1, 2), (2,), (0, 1), (0,), (1,))
+
+# module-level helpers of the array programs (features helper_write and adjit_nested)
+ARRAY_HELPERS = {
+    "fill": "def fill(out, v):\n    out[0] = v\n",
+    "axpy": "def axpy(out, a, y):\n    out += a * y\n",
+    "scale": "def scale(out, c):\n    out *= c\n",
+    "smooth": ("def smooth(u):\n    u[1:-1] += 0.1 * (u[2:] - 2.0 * u[1:-1] + u[:-2])\n"
+               "    return np.sum(u * u)\n"),
+    "hn": ("def hn(v):\n    return np.sum(np.tanh(v) * v)\n\n\n"
+           "g_hn = adjit.grad(hn)\nj_hn = adjit.jit(hn)\nvg_hn = adjit.value_and_grad(hn)\n"),
+    "hs": "def hs(t):\n    return math.tanh(t) * t + 0.5 * t\n\n\ng_hs = adjit.grad(hs)\n",
+}
 
 
 class ArrayProgram(Program):
-    def __init__(self, source, used, shapes):
-        super().__init__(source, used, params=("x", "A", "s"))
+    def __init__(self, source, used, shapes, argnums=None, grad_of_grad=False):
+        super().__init__(source, used, params=("x", "A", "s"),
+                         header=ADJIT_HEADER if "adjit_nested" in used else HEADER)
         self.shapes = shapes          # {"x": (nx,), "A": (r, c)}
+        self.argnums = ARGNUMS if argnums is None else argnums
+        self.grad_of_grad = grad_of_grad   # also check adjit.grad(adjit.grad(f, argnums=2), argnums=2)
 
     def point(self, seed):
         """The arguments (x, A, s) at a random point: uniform in [-1.5, 1.5], generic."""
@@ -101,6 +136,9 @@ class _Builder:
         self.top = {"x": (nx,), "A": (r, c), "s": ()}
         self.budget = draw(st.integers(1, max_statements))
         self.written = set()   # local arrays that were written into
+        self.helpers = set()   # module-level helpers called (ARRAY_HELPERS)
+        self.argnums = ARGNUMS
+        self.grad_of_grad = False
 
     # -- drawing -------------------------------------------------------------------------
     def pick(self, options):
@@ -489,6 +527,399 @@ class _Builder:
             self.emit(indent + 1, f"{name} = {self.leaf(scope, sh)}")
         scope[name] = sh
 
+    # -- alias-heavy statements (the features in ALIAS_FEATURES) ------------------------------
+    # Each writes through a view, a reshape, a helper's argument or into an array after it
+    # was used, then leaves the names it made in the scope, so that later statements and the
+    # return read them whole.  Python's own semantics decide every value (views share memory,
+    # `+x`, `np.tanh(e)` and `.copy()` are new arrays); adjit must agree.
+    def length(self):
+        return self.pick(sorted({self.nx, self.r, self.c}))
+
+    def small(self, scope, shape=()):
+        """A bounded value (|v| <= 1.6) of `shape`, one operation deep."""
+        return self.pick(BOUNDED).format(self.expr(scope, shape, 1))
+
+    def fresh_array(self, scope, shape):
+        """A new array of `shape` (never an alias of a name in scope)."""
+        opts = [f"np.zeros({shape[0] if len(shape) == 1 else shape})"]
+        if shape == (self.nx,):
+            opts.append("x.copy()")
+        if shape == (self.r, self.c):
+            opts.append("A.copy()")
+        opts.append(f"np.tanh({self.expr(scope, shape, 1)})")
+        opts.append(f"({self.expr(scope, shape, 1)}).copy()")
+        return self.pick(opts)
+
+    def view_of(self, name, n):
+        """(a basic-slice view of the 1-D `name` of length n, its length)."""
+        return self.pick([(f"{name}[1:]", n - 1), (f"{name}[:]", n), (f"{name}[:-1]", n - 1),
+                          (f"{name}[1:-1]", n - 2), (f"{name}[::2]", (n + 1) // 2), (f"{name}[::-1]", n)])
+
+    def write_1d(self, indent, scope, v, m):
+        """One write through the 1-D array (or view) `v` of length m."""
+        form = self.pick(["elem", "all", "iadd", "imul", "isub_elem"])
+        if form == "elem":
+            self.emit(indent, f"{v}[{self.draw(st.integers(-1, m - 1))}] = {self.expr(scope, (), 1)}")
+        elif form == "all":
+            self.emit(indent, f"{v}[:] = {self.expr(scope, self.pick([(), (m,)]), 1)}")
+        elif form == "iadd":
+            self.emit(indent, f"{v} += {self.small(scope, self.pick([(), (m,)]))}")
+        elif form == "imul":
+            self.emit(indent, f"{v} *= {self.small(scope, self.pick([(), (m,)]))}")
+        else:
+            self.emit(indent, f"{v}[{m - 1}] -= {v}[0]")
+
+    def st_view(self, indent, scope):
+        """Views written through either name (feature view_write)."""
+        self.used.add("view_write")
+        form = self.pick(["tail", "row", "stencil", "base_after", "col"])
+        k = self.fresh()[1:]
+        if form == "tail":
+            n = self.length()
+            p, v = f"p{k}", f"q{k}"
+            self.emit(indent, f"{p} = {self.fresh_array(scope, (n,))}")
+            view, m = self.view_of(p, n)
+            self.emit(indent, f"{v} = {view}")
+            self.write_1d(indent, scope, v, m)
+            scope[p], scope[v] = (n,), (m,)
+        elif form in ("row", "col"):
+            R, v = f"R{k}", f"q{k}"
+            self.emit(indent, f"{R} = {self.fresh_array(scope, (self.r, self.c))}")
+            if form == "row":
+                self.emit(indent, f"{v} = {R}[{self.draw(st.integers(-1, self.r - 1))}]")
+                m = self.c
+            else:
+                self.emit(indent, f"{v} = {R}[:, {self.draw(st.integers(0, self.c - 1))}]")
+                m = self.r
+            self.write_1d(indent, scope, v, m)
+            scope[R], scope[v] = (self.r, self.c), (m,)
+        elif form == "stencil":
+            n = self.length()
+            u, inner = f"u{k}", f"inner{k}"
+            self.emit(indent, f"{u} = {self.fresh_array(scope, (n,))}")
+            body = indent
+            if self.coin():
+                self.emit(indent, f"for t in range({self.draw(st.integers(1, 4))}):")
+                body = indent + 1
+            self.emit(body, f"{inner} = {u}[1:-1]")
+            src = f" + 0.1 * {self.small(scope, self.pick([(), (n - 2,)]))}" if self.coin() else ""
+            self.emit(body, f"{inner} += 0.1 * ({u}[2:] - 2.0 * {u}[1:-1] + {u}[:-2]){src}")
+            scope[u] = (n,)
+            if body == indent:
+                scope[inner] = (n - 2,)
+        else:   # the base written after a view was taken; the view read
+            B, V = f"B{k}", f"V{k}"
+            self.emit(indent, f"{B} = {self.fresh_array(scope, (self.r, self.c))}")
+            view, vsh = self.pick([(f"{B}.T", (self.c, self.r)), (f"{B}[1]", (self.c,)),
+                                   (f"{B}[:, 1:]", (self.r, self.c - 1)), (f"{B}[::-1]", (self.r, self.c))])
+            self.emit(indent, f"{V} = {view}")
+            w = self.pick(["elem", "row", "iadd"])
+            if w == "elem":
+                self.emit(indent, f"{B}[{self.draw(st.integers(0, self.r - 1))}, "
+                                  f"{self.draw(st.integers(0, self.c - 1))}] = {self.expr(scope, (), 1)}")
+            elif w == "row":
+                self.emit(indent, f"{B}[{self.draw(st.integers(0, self.r - 1))}] = "
+                                  f"{self.expr(scope, self.pick([(), (self.c,)]), 1)}")
+            else:
+                self.emit(indent, f"{B} += {self.small(scope, self.pick(self.sub_shapes((self.r, self.c))))}")
+            scope[V] = vsh
+            if self.coin():
+                scope[B] = (self.r, self.c)
+
+    def st_plus(self, indent, scope):
+        """`y = +x` (a new array) and full-slice views `a[:]`, written (feature unary_plus)."""
+        self.used.add("unary_plus")
+        k = self.fresh()[1:]
+        names = [nm for nm, sh in scope.items() if len(sh) == 1]
+        name = self.pick(names) if names else "x"
+        n = scope[name][0]
+        y = f"y{k}"
+        if self.coin():
+            self.emit(indent, f"{y} = +{name}")
+        else:   # a full-slice view of a new array, written, and the array read
+            p = f"p{k}"
+            self.emit(indent, f"{p} = {self.fresh_array(scope, (n,))}")
+            self.emit(indent, f"{y} = {p}[:]")
+            scope[p] = (n,)
+        self.write_1d(indent, scope, y, n)
+        scope[y] = (n,)
+
+    def st_param(self, indent, scope):
+        """Writes into the argument arrays, directly or through views (feature param_write)."""
+        self.used.add("param_write")
+        form = self.pick(["view", "scale", "row", "elem", "loop"])
+        k = self.fresh()[1:]
+        if form == "view":
+            v = f"q{k}"
+            view, m = self.view_of("x", self.nx)
+            self.emit(indent, f"{v} = {view}")
+            self.write_1d(indent, scope, v, m)
+        elif form == "scale":
+            target = self.pick(["x", "A"])
+            self.emit(indent, f"{target} *= {self.pick(['0.5', '-0.5', '0.9'])}")
+        elif form == "row":
+            v = f"q{k}"
+            self.emit(indent, f"{v} = A[{self.draw(st.integers(-1, self.r - 1))}]")
+            self.write_1d(indent, scope, v, self.c)
+        elif form == "elem":
+            self.emit(indent, f"A[{self.draw(st.integers(0, self.r - 1))}, {self.draw(st.integers(0, self.c - 1))}] "
+                              f"{self.pick(['=', '+=', '-='])} {self.small(scope)}")
+        else:
+            self.used.add("loop")
+            self.emit(indent, f"for t in range({self.draw(st.integers(1, 4))}):")
+            self.emit(indent + 1, f"x[t % {self.nx}] = 0.5 * x[t % {self.nx}] + 0.5 * {self.small(scope)}")
+
+    def st_helper(self, indent, scope):
+        """Helpers that write into slices and rows of their arguments (feature helper_write)."""
+        self.used.add("helper_write")
+        form = self.pick(["fill", "axpy", "scale", "smooth"])
+        k = self.fresh()[1:]
+        self.helpers.add(form)
+        if form == "fill":
+            if self.coin():
+                K = f"K{k}"
+                self.emit(indent, f"{K} = {self.fresh_array(scope, (self.r, self.c))}")
+                self.emit(indent, f"fill({K}[{self.draw(st.integers(-1, self.r - 1))}], {self.expr(scope, (), 1)})")
+                scope[K] = (self.r, self.c)
+            else:
+                n = self.length()
+                p = f"p{k}"
+                self.emit(indent, f"{p} = {self.fresh_array(scope, (n,))}")
+                view, _ = self.view_of(p, n)
+                self.emit(indent, f"fill({view}, {self.expr(scope, (), 1)})")
+                scope[p] = (n,)
+        elif form == "axpy":
+            n = self.length()
+            u = f"u{k}"
+            self.emit(indent, f"{u} = {self.fresh_array(scope, (n,))}")
+            if self.coin():
+                self.emit(indent, f"axpy({u}[1:-1], 0.1, {u}[2:] - {u}[:-2])")
+            else:
+                self.emit(indent, f"axpy({u}[1:], {self.pick(CONSTS)}, {self.small(scope, (n - 1,))})")
+            scope[u] = (n,)
+        elif form == "scale":
+            K = f"K{k}"
+            self.emit(indent, f"{K} = {self.fresh_array(scope, (self.r, self.c))}")
+            self.emit(indent, f"scale({K}[{self.draw(st.integers(-1, self.r - 1))}], {self.small(scope)})")
+            scope[K] = (self.r, self.c)
+        else:
+            n = self.length()
+            u, q = f"u{k}", f"q{k}"
+            self.emit(indent, f"{u} = {self.fresh_array(scope, (n,))}")
+            self.emit(indent, f"{q} = smooth({u})")
+            scope[u], scope[q] = (n,), ()
+
+    def st_reshape_write(self, indent, scope):
+        """Reshapes and ravels of contiguous arrays, written (feature reshape_write)."""
+        self.used.add("reshape_write")
+        k = self.fresh()[1:]
+        r, c = self.r, self.c
+        if self.coin():
+            buf, M = f"buf{k}", f"M{k}"
+            init = self.pick([f"np.zeros({r * c})", f"np.tanh({self.expr(scope, (r, c), 1)}).ravel()",
+                              "A.copy().ravel()", f"np.sin({self.expr(scope, (r, c), 1)}).reshape(-1)"])
+            self.emit(indent, f"{buf} = {init}")
+            shape = self.pick([(r, c), (c, r)])
+            self.emit(indent, f"{M} = {buf}.reshape({shape[0]}, {shape[1]})")
+            w = self.pick(["elem", "row", "iadd"])
+            if w == "elem":
+                self.emit(indent, f"{M}[{self.draw(st.integers(0, shape[0] - 1))}, "
+                                  f"{self.draw(st.integers(0, shape[1] - 1))}] = {self.expr(scope, (), 1)}")
+            elif w == "row":
+                self.emit(indent, f"{M}[{self.draw(st.integers(0, shape[0] - 1))}] += "
+                                  f"{self.small(scope, self.pick([(), (shape[1],)]))}")
+            else:
+                self.emit(indent, f"{M} *= {self.small(scope)}")
+            scope[buf] = (r * c,)
+            if self.coin():
+                scope[M] = shape
+        else:
+            F, fl = f"F{k}", f"fl{k}"
+            self.emit(indent, f"{F} = {self.fresh_array(scope, (r, c))}")
+            self.emit(indent, f"{fl} = {F}{self.pick(['.ravel()', '.reshape(-1)'])}")
+            self.write_1d(indent, scope, fl, r * c)
+            scope[F] = (r, c)
+
+    def st_fresh_write(self, indent, scope):
+        """Element writes into the result of a whole-array op (feature fresh_write)."""
+        self.used.add("fresh_write")
+        k = self.fresh()[1:]
+        t = f"t{k}"
+        sh = self.pick([(self.length(),), (self.r, self.c)])
+        self.emit(indent, f"{t} = {self.pick(BOUNDED).format(self.expr(scope, sh, 1))}")
+        if len(sh) == 1:
+            form = self.pick(["{t}[1] -= {t}[0]", "{t}[0] = {t}[-1] * {t}[1]", "{t}[-1] += {e}",
+                              "{t}[1:] -= {t}[:-1]"])
+        else:
+            form = self.pick(["{t}[1] -= {t}[0]", "{t}[0, 1] = {t}[1, 0] * {t}[0, 0]", "{t}[-1, -1] += {e}",
+                              "{t}[:, 0] *= {t}[:, 1]"])
+        self.emit(indent, form.format(t=t, e=self.small(scope)))
+        scope[t] = sh
+
+    def st_intbool(self, indent, scope):
+        """Int arrays and bool masks used, then changed, then used again (feature int_bool)."""
+        self.used.add("int_bool")
+        k = self.fresh()[1:]
+        n = self.length()
+        q1, q2 = f"q{k}", f"r{k}"
+        if self.coin():
+            c = f"c{k}"
+            self.emit(indent, f"{c} = np.{self.pick(['zeros', 'ones'])}({n}, dtype=np.int64)")
+            if self.coin():
+                self.emit(indent, f"{q1} = np.sum({c} * {self.expr(scope, (n,), 1)})")
+                self.emit(indent, f"{c}[{self.draw(st.integers(-1, n - 1))}] {self.pick(['=', '+='])} 3")
+                self.emit(indent, f"{q2} = np.sum({c} * {self.expr(scope, (n,), 1)})")
+                scope[q1], scope[q2] = (), ()
+            else:   # inside a loop
+                self.used.add("loop")
+                h = f"h{k}"
+                self.emit(indent, f"{h} = {self.expr(scope, (n,), 1)}")
+                self.emit(indent, f"{q1} = 0.0")
+                self.emit(indent, f"for t in range({self.draw(st.integers(1, 4))}):")
+                self.emit(indent + 1, f"{q1} = 0.5 * {q1} + 0.1 * np.sum({c} * {h})")
+                self.emit(indent + 1, f"{c}[t % {n}] += 1")
+                if self.coin():
+                    self.emit(indent + 1, f"{h} = 0.5 * {h} + 0.1 * {c}")
+                scope[q1], scope[h] = (), (n,)
+        else:
+            m, y = f"m{k}", f"y{k}"
+            self.emit(indent, f"{m} = {self.expr(scope, (n,), 1)} > {self.pick(['0.0', '0.5', '-0.5'])}")
+            if self.coin():
+                self.emit(indent, f"{y} = np.where({m}, {self.expr(scope, (n,), 1)}, {self.pick(['0.0', '-1.0'])})")
+                self.emit(indent, f"{m}[{self.draw(st.integers(-1, n - 1))}] = {self.pick(['True', 'False'])}")
+                z = f"z{k}"
+                self.emit(indent, f"{z} = np.where({m}, {self.expr(scope, (n,), 1)}, {self.expr(scope, (), 1)})")
+                scope[y], scope[z] = (n,), (n,)
+            else:
+                self.used.add("loop")
+                self.emit(indent, f"{y} = {self.expr(scope, (n,), 1)}")
+                self.emit(indent, f"for t in range({self.draw(st.integers(1, 4))}):")
+                self.emit(indent + 1, f"{y} = np.where({m}, 0.5 * {y} + 0.5 * {self.small(scope, (n,))}, 0.9 * {y})")
+                self.emit(indent + 1, f"{m}[t % {n}] = {self.pick(['True', 'False', f'{y}[t % {n}] > 0.0'])}")
+                scope[y] = (n,)
+
+    def st_loop_branch(self, indent, scope):
+        """Arrays made in a branch inside a loop; a return inside a loop (feature loop_branch)."""
+        self.used.add("loop_branch")
+        self.used.add("loop")
+        k = self.fresh()[1:]
+        if self.coin():
+            names = [nm for nm, sh in scope.items() if len(sh) == 1]
+            v = self.pick(names) if names else "x"
+            n = scope[v][0]
+            acc, w = f"acc{k}", f"w{k}"
+            self.emit(indent, f"{acc} = 0.0")
+            self.emit(indent, f"for i in range({self.draw(st.integers(1, n))}):")
+            self.emit(indent + 1, f"if {v}[i] > {self.pick(['0.0', '0.3', '-0.5'])}:")
+            if self.coin():
+                self.emit(indent + 2, f"{acc} += np.sum({v} * {v}) * {v}[i]")
+            else:
+                sh = self.pick([(n,), (self.r, self.c)])
+                self.emit(indent + 2, f"{w} = {self.small(scope, sh)} * {v}[i]")
+                self.emit(indent + 2, f"{acc} += 0.1 * np.sum({w} * {w})")
+            if self.coin():
+                self.emit(indent + 1, "else:")
+                self.emit(indent + 2, f"{acc} -= 0.1 * {v}[i]")
+            scope[acc] = ()
+        else:
+            sh = self.pick([(self.length(),), (self.r, self.c)])
+            h = f"h{k}"
+            self.emit(indent, f"{h} = {self.expr(scope, sh, 1)}")
+            self.emit(indent, f"for t in range({self.draw(st.integers(1, 4))}):")
+            self.emit(indent + 1, f"{h} = 0.5 * {h} + 0.5 * {self.small(scope, self.pick(self.sub_shapes(sh)))}")
+            self.emit(indent + 1, f"if {self.pick(['np.sum', 'np.max', 'np.mean'])}({h}) > {self.pick(['0.0', '0.5', '-0.5'])}:")
+            self.emit(indent + 2, f"return np.sum({h} * {h}) + {self.expr(scope, (), 1)}")
+            scope[h] = sh
+
+    def st_double_buffer(self, indent, scope):
+        """Double buffers swapped in a loop; a buffer made in every step (feature double_buffer)."""
+        self.used.add("double_buffer")
+        self.used.add("loop")
+        k = self.fresh()[1:]
+        steps = self.draw(st.integers(1, 4))
+        form = self.pick(["swap", "step_buffer", "swap2d"])
+        if form == "swap":
+            n = self.length()
+            u, un = f"u{k}", f"un{k}"
+            self.emit(indent, f"{u} = {self.fresh_array(scope, (n,))}")
+            self.emit(indent, f"{un} = np.zeros_like({u})")
+            self.emit(indent, f"for t in range({steps}):")
+            if self.coin():
+                self.emit(indent + 1, f"{un}[0] = {u}[0]")
+                self.emit(indent + 1, f"{un}[-1] = {u}[-1]")
+            self.emit(indent + 1, f"{un}[1:-1] = {u}[1:-1] + 0.1 * ({u}[2:] - 2 * {u}[1:-1] + {u}[:-2])")
+            self.emit(indent + 1, f"{u}, {un} = {un}, {u}")
+            scope[u], scope[un] = (n,), (n,)
+        elif form == "swap2d":
+            u, un = f"U{k}", f"Un{k}"
+            self.emit(indent, f"{u} = {self.fresh_array(scope, (self.r, self.c))}")
+            self.emit(indent, f"{un} = {u}.copy()")
+            self.emit(indent, f"for t in range({steps}):")
+            self.emit(indent + 1, f"{un}[:, 1:-1] = {u}[:, 1:-1] + 0.1 * ({u}[:, 2:] - 2.0 * {u}[:, 1:-1] + {u}[:, :-2])")
+            self.emit(indent + 1, f"{u}, {un} = {un}, {u}")
+            scope[u] = (self.r, self.c)
+        else:
+            n = self.length()
+            h, buf = f"h{k}", f"buf{k}"
+            self.emit(indent, f"{h} = {self.expr(scope, (n,), 1)}")
+            self.emit(indent, f"for t in range({steps}):")
+            self.emit(indent + 1, f"{buf} = np.zeros({n})")
+            self.emit(indent + 1, f"{buf}[1:] = {h}[:-1]")
+            self.emit(indent + 1, f"{buf}[0] = {self.small(scope)}")
+            self.emit(indent + 1, f"{h} = 0.5 * {h} + 0.5 * np.tanh({buf})")
+            scope[h] = (n,)
+
+    def st_pyramid(self, indent, scope):
+        """A loop-carried array that halves its length: a Haar pyramid (feature pyramid)."""
+        self.used.add("pyramid")
+        self.used.add("loop")
+        k = self.fresh()[1:]
+        a, acc = f"a{k}", f"acc{k}"
+        if self.coin():   # a power of two: 2, 4 or 8 (r * c >= 9)
+            n = self.pick([4, 8, 2])
+            self.emit(indent, f"{a} = ({self.expr(scope, (self.r, self.c), 1)}).ravel()[:{n}]")
+            guard = ""
+        else:
+            n = self.length()
+            self.emit(indent, f"{a} = {self.expr(scope, (n,), 1)}")
+            guard = f" and {a}.shape[0] % 2 == 0"
+        details = self.coin()
+        if details:
+            self.emit(indent, f"{acc} = 0.0")
+        self.emit(indent, f"while {a}.shape[0] > 1{guard}:")
+        if details:
+            self.emit(indent + 1, f"{acc} += np.sum(({a}[0::2] - {a}[1::2]) ** 2)")
+        self.emit(indent + 1, f"{a} = {self.pick(['0.5 * ', ''])}({a}[0::2] + {a}[1::2])")
+        while n > 1 and n % 2 == 0:
+            n //= 2
+        scope[a] = (n,)
+        if details:
+            scope[acc] = ()
+
+    def st_nested(self, indent, scope):
+        """Calls of module-level adjit objects of a helper (feature adjit_nested)."""
+        self.used.add("adjit_nested")
+        k = self.fresh()[1:]
+        n = self.length()
+        form = self.pick(["grad", "jit", "value_and_grad", "grad_scalar"])
+        self.helpers.add("hn" if form != "grad_scalar" else "hs")
+        if form == "grad":
+            g = f"g{k}"
+            self.emit(indent, f"{g} = g_hn({self.expr(scope, (n,), 1)})")
+            scope[g] = (n,)
+        elif form == "jit":
+            q = f"q{k}"
+            self.emit(indent, f"{q} = j_hn({self.expr(scope, (n,), 1)})")
+            scope[q] = ()
+        elif form == "value_and_grad":
+            q, g = f"q{k}", f"g{k}"
+            self.emit(indent, f"{q}, {g} = vg_hn({self.expr(scope, (n,), 1)})")
+            scope[q], scope[g] = (), (n,)
+        else:
+            q = f"q{k}"
+            self.emit(indent, f"{q} = g_hs({self.expr(scope, (), 1)})")
+            scope[q] = ()
+
     def statement(self, indent, scope):
         kinds = ["assign"]
         if self.has("write"):
@@ -497,10 +928,21 @@ class _Builder:
             kinds.append("loop")
         if self.has("if"):
             kinds.append("if")
+        for feature, kind in ALIAS_STATEMENTS:
+            if self.has(feature) and (feature != "adjit_nested" or self.nested_ok):
+                kinds.append(kind)
         kind = self.pick(kinds)
         getattr(self, "st_" + kind)(indent, scope)
 
     def program(self):
+        # adjit objects called inside f are refused as a whole program (the intended
+        # behaviour for now), so only one program in five may contain them
+        self.nested_ok = self.has("adjit_nested") and self.draw(st.integers(0, 4)) == 4
+        if self.has("argnums"):
+            k = self.draw(st.integers(0, len(ARGNUMS_CHOICES) - 1))
+            if k:
+                self.used.add("argnums")
+            self.argnums = ARGNUMS_CHOICES[k]
         self.emit(0, "def f(x, A, s):")
         for _ in range(self.budget):
             self.statement(1, self.top)
@@ -513,9 +955,15 @@ class _Builder:
                 terms.append(f"{self.const()} * {k}")
             else:
                 terms.append(f"{self.pick(['np.sum', 'np.mean', 'np.max'])}({self.pick(UNARY[:4]).format(k)})")
+        if "param_write" in self.used:   # read the written arguments whole
+            terms.append(self.pick(["np.sum(x * x)", "np.sum(A * A)", "np.sum(x * x) + np.sum(np.sin(A))"]))
         terms.append(f"{self.const()} * {self.expr(self.top, (), 1)}")
         self.emit(1, "return " + " + ".join(terms))
-        return "\n".join(self.lines) + "\n"
+        if self.has("grad_of_grad") and self.draw(st.integers(0, 3)) == 3:
+            self.used.add("grad_of_grad")
+            self.grad_of_grad = True
+        helpers = "".join(ARRAY_HELPERS[h] + "\n\n" for h in sorted(self.helpers))
+        return helpers + "\n".join(self.lines) + "\n"
 
 
 @st.composite
@@ -524,13 +972,14 @@ def array_programs(draw, features=ALL_FEATURES, max_statements=9, depth=2):
     top-level statements, expressions nested up to `depth` (at most 2) operations deep."""
     b = _Builder(draw, frozenset(features), max_statements, depth)
     src = b.program()
-    return ArrayProgram(src, b.used, {"x": (b.nx,), "A": (b.r, b.c)})
+    return ArrayProgram(src, b.used, {"x": (b.nx,), "A": (b.r, b.c)}, argnums=b.argnums,
+                        grad_of_grad=b.grad_of_grad)
 
 
-def cases(npoints=2, max_statements=9, depth=2):
+def cases(npoints=2, max_statements=9, depth=2, features=DEFAULT_FEATURES):
     """(program, [arguments at each point]): the points are seeded random values."""
-    return st.tuples(array_programs(ALL_FEATURES, max_statements, depth), st.lists(st.integers(0, 2**32 - 1), min_size=npoints,
-                                                 max_size=npoints)).map(
+    return st.tuples(array_programs(features, max_statements, depth),
+                     st.lists(st.integers(0, 2**32 - 1), min_size=npoints, max_size=npoints)).map(
         lambda t: (t[0], [t[0].point(seed) for seed in t[1]]))
 
 
@@ -540,58 +989,98 @@ TAPE_RTOL, TAPE_ATOL = 1e-8, 1e-10
 ARGNUMS = (0, 1, 2)
 
 
-def check_array_function(f, pts, stats=None, tape_notes=None):
+def check_array_function(f, pts, stats=None, tape_notes=None, argnums=ARGNUMS, refusals_ok=False):
     """The oracles of the array campaign for `f(x, A, s)` at the points `pts` (argument
-    tuples): adjit.fuzz.oracles.check_function with argnums (0, 1, 2) and this campaign's
-    policy; raises a FuzzFailure subclass (adjit.fuzz.oracles.KINDS).
+    tuples): adjit.fuzz.oracles.check_function with this campaign's policy; raises a
+    FuzzFailure subclass (adjit.fuzz.oracles.KINDS), or, with refusals_ok, an
+    oracles.Refusal for a clear AdjitError when adjit compiles f.
 
-    1. adjit.jit(f) == f (rtol 1e-10, atol 1e-10), the arguments unchanged as in Python;
-    2. adjit.value_and_grad(f, argnums=(0, 1, 2)): the value == f, the arguments unchanged,
-       the gradient == adjit.tape's (rtol 1e-8, atol 1e-10).  If the tape raises an
-       AdjitError the comparison is skipped and the reason is appended to `tape_notes`;
+    1. adjit.jit(f) == f (rtol 1e-10, atol 1e-10), and the argument arrays are left as
+       Python leaves them (to the same tolerance: values written into them are computed);
+    2. adjit.value_and_grad(f, argnums): the value == f, every argument array unchanged
+       (differentiated or not), the gradient == adjit.tape's (rtol 1e-8, atol 1e-10).  If
+       the tape raises an AdjitError the comparison is skipped and the reason is appended to
+       `tape_notes`;
     3. the gradient == central differences (oracles.fd_smooth: two step sizes, so kinks
-       and branch switches within 1e-4 of the point are detected and skipped).
+       and branch switches within 1e-4 of the point are detected and skipped).  Where the
+       tape disagrees with adjit and the differences side with adjit, the kind is
+       "tape-vs-fd": a bug of the tape engine, reported as such.
     """
-    check_function(f, pts, ARGNUMS, stats, value_tol=(JIT_RTOL, JIT_ATOL), effect_tol=None,
+    check_function(f, pts, argnums, stats, value_tol=(JIT_RTOL, JIT_ATOL), effect_tol=(JIT_RTOL, JIT_ATOL),
                    tape_tol=(TAPE_RTOL, TAPE_ATOL), require_float=True, skip_tape_refusals=True,
-                   tape_notes=tape_notes)
+                   tape_notes=tape_notes, refusals_ok=refusals_ok)
 
 
-def check_array_program(program, pts, stats=None, tape_notes=None):
-    return check_array_function(load(program), pts, stats, tape_notes)
+def check_array_program(program, pts, stats=None, tape_notes=None, refusals_ok=False, gg_refusals=None):
+    """check_array_function with the program's argnums; then, if the program asks for it,
+    adjit.grad(adjit.grad(f, argnums=2), argnums=2) against the second difference in s.
+    A refusal of the nested gradient (the intended behaviour for now) does not refuse the
+    program: it is counted in stats["gg_refused"] and by reason in `gg_refusals`."""
+    f = load(program)
+    check_array_function(f, pts, stats, tape_notes, argnums=program.argnums, refusals_ok=refusals_ok)
+    if program.grad_of_grad:
+        stats = stats if stats is not None else collections.Counter()
+        try:
+            check_grad_of_grad(f, pts, 2, stats, refusals_ok=True)
+        except Refusal as e:
+            stats["gg_refused"] += 1
+            if gg_refusals is not None:
+                gg_refusals[e.key] += 1
 
 
 # -- a campaign ------------------------------------------------------------------------------------
-def run_campaign(count, seed, npoints=2, progress=None, max_statements=9, depth=2):
+def run_campaign(count, seed, npoints=2, progress=None, max_statements=9, depth=2, features=DEFAULT_FEATURES):
     """`count` programs drawn by hypothesis with `seed`, each checked; failures are recorded
-    (not shrunk, the campaign goes on).  Returns (stats Counter, failures list, tape notes,
-    feature Counter)."""
+    (not shrunk, the campaign goes on).  A clear AdjitError when adjit compiles a program is
+    a refusal: counted in stats["refused"] and by reason in `refusals`, not a failure.
+    Returns (stats Counter, failures list, tape notes, feature Counter, refusals Counter)."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
 
-    stats, failures, notes, features = collections.Counter(), [], [], collections.Counter()
+    stats, failures, notes, features_used = collections.Counter(), [], [], collections.Counter()
+    refusals, gg_refusals = collections.Counter(), collections.Counter()
+    seen = set()
 
     @hypothesis_seed(seed)
     @settings(max_examples=count, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @given(cases(npoints, max_statements, depth))
+    @given(cases(npoints, max_statements, depth, frozenset(features)))
     def one(case):
         program, pts = case
         stats["generated"] += 1
-        features.update(program.used)
+        if program.module_text in seen:   # hypothesis may draw a program again: check it once
+            stats["duplicates"] += 1
+            return
+        seen.add(program.module_text)
+        features_used.update(program.used)
         try:
-            check_array_program(program, pts, stats, notes)
+            check_array_program(program, pts, stats, notes, refusals_ok=True, gg_refusals=gg_refusals)
+        except Refusal as e:
+            stats["refused"] += 1
+            refusals[e.key] += 1
+            for feat in program.used & ALIAS_FEATURES:
+                stats["refused:" + feat] += 1
         except FuzzFailure as e:
             stats["mismatches" if e.kind in MISMATCH_KINDS else "errors"] += 1
             failures.append({"kind": e.kind, "detail": e.detail, "program": program.module_text,
-                             "points": pts})
+                             "points": pts, "argnums": program.argnums, "features": sorted(program.used)})
+        except Exception as e:   # the campaign's own code: report it like the others
+            stats["errors"] += 1
+            failures.append({"kind": "harness-error", "detail": f"{type(e).__name__}: {e}",
+                             "program": program.module_text, "points": pts, "argnums": program.argnums,
+                             "features": sorted(program.used)})
         else:
             stats["passed"] += 1
         if progress and stats["generated"] % 25 == 0:
             progress(stats)
 
     one()
-    return stats, failures, notes, features
+    refusals.update({"(not counted as refusals of programs) " + k: v for k, v in gg_refusals.items()})
+    return stats, failures, notes, features_used, refusals
+
+
+def refusal_rate(stats):
+    return stats["refused"] / max(1, stats["generated"] - stats["duplicates"])
 
 
 def main(argv=None):
@@ -602,21 +1091,53 @@ def main(argv=None):
     p.add_argument("--points", type=int, default=2)
     p.add_argument("--max-statements", type=int, default=9, help="top-level statements (default 9)")
     p.add_argument("--depth", type=int, default=2, help="expression nesting, 1 or 2 (default 2)")
+    p.add_argument("--exclude", default="", help="comma-separated features to leave out "
+                   f"(known: {', '.join(sorted(ALL_FEATURES))})")
+    p.add_argument("--only-classic", action="store_true",
+                   help="leave out every alias-heavy feature (the generator before them)")
+    p.add_argument("--max-refusal-rate", type=float, default=0.3,
+                   help="fail (exit 1) if more than this fraction of programs is refused (default 0.3)")
+    p.add_argument("--failures-json", default=None, help="write the failures (and refusals) as JSON here")
     a = p.parse_args(argv)
+    names = frozenset(x for x in a.exclude.split(",") if x)
+    if names - ALL_FEATURES:
+        sys.exit(f"unknown features: {sorted(names - ALL_FEATURES)}; known: {sorted(ALL_FEATURES)}")
+    features = DEFAULT_FEATURES - names - (ALIAS_FEATURES if a.only_classic else frozenset())
     mode = "interpreted" if os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0") else "compiled"
     t0 = time.time()
-    stats, failures, notes, features = run_campaign(
-        a.programs, a.seed, a.points, max_statements=a.max_statements, depth=a.depth,
-        progress=lambda s: print(f"  {s['generated']} programs, {time.time() - t0:.0f} s", flush=True))
+    stats, failures, notes, features_used, refusals = run_campaign(
+        a.programs, a.seed, a.points, max_statements=a.max_statements, depth=a.depth, features=features,
+        progress=lambda s: print(f"  {s['generated']} programs, {s['passed']} passed, {s['refused']} refused, "
+                                 f"{s['mismatches']} mismatches, {s['errors']} errors, {time.time() - t0:.0f} s",
+                                 flush=True))
     for fl in failures:
-        print(f"\n[{fl['kind']}] {fl['detail']}\n{fl['program']}")
+        print(f"\n[{fl['kind']}] (argnums {fl['argnums']}) {fl['detail']}\n{fl['program']}")
     print(f"\nmode {mode}, seed {a.seed}, programs {a.programs}, max statements {a.max_statements}, "
           f"depth {a.depth}, {time.time() - t0:.1f} s")
     print("stats:", dict(sorted(stats.items())))
-    print("features:", dict(sorted(features.items())))
+    print("features:", dict(sorted(features_used.items())))
+    kinds = collections.Counter(fl["kind"] for fl in failures)
+    print("failures by kind:", dict(kinds.most_common()) if kinds else "none")
+    rate = refusal_rate(stats)
+    print(f"refused: {stats['refused']} of {stats['generated'] - stats['duplicates']} distinct programs ({100 * rate:.1f}%; "
+          f"bound {100 * a.max_refusal_rate:.0f}%)")
+    for key, n in refusals.most_common():
+        print(f"  {n:5d}  {key}")
+    if stats["gg_points"] or stats["gg_refused"]:
+        print(f"grad(grad(f)) in s: {stats['gg_checked']} points checked, {stats['gg_skipped']} not smooth, "
+              f"{stats['gg_refused']} programs refused (the intended behaviour for now)")
     if notes:
         print("tape refusals:", collections.Counter(n.split("\n")[0] for n in notes).most_common(10))
-    return 1 if failures else 0
+    if a.failures_json:
+        import json
+        with open(a.failures_json, "w") as fh:
+            json.dump({"stats": stats, "refusals": refusals, "features": features_used,
+                       "failures": [dict(fl, points=[[v.tolist() if hasattr(v, "tolist") else v for v in pt]
+                                                     for pt in fl["points"]]) for fl in failures]}, fh)
+    too_many = rate > a.max_refusal_rate
+    if too_many:
+        print(f"FAILED: the refusal rate {100 * rate:.1f}% is above {100 * a.max_refusal_rate:.0f}%")
+    return 1 if failures or too_many else 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context, currently_in_test_context
 
 from .generator import DEFAULT_FEATURES, programs as program_strategy
-from .oracles import KINDS, MISMATCH_KINDS, FuzzFailure, check_program, make_point, resolve
+from .oracles import KINDS, MISMATCH_KINDS, FuzzFailure, Refusal, check_program, make_point, resolve
 
 def points():
     """A point: n, len(a) and m's shape drawn by hypothesis (they shrink); the floats from a
@@ -84,7 +84,8 @@ def minimize(program, rows, argnums, kind, seconds=120.0):
             j = i + 1
             while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > _indent(lines[i])):
                 j += 1
-            candidate = Program("\n".join(lines[:i] + lines[j:]) + "\n", program.used, program.params)
+            candidate = Program("\n".join(lines[:i] + lines[j:]) + "\n", program.used, program.params,
+                                header=program.header, grad_of_grad=program.grad_of_grad)
             try:
                 check_program(candidate, rows, argnums, collections.Counter())
             except FuzzFailure as e:
@@ -93,14 +94,16 @@ def minimize(program, rows, argnums, kind, seconds=120.0):
             except Exception:  # not a program any more (a syntax error, say): keep the lines
                 pass
             i = min(i, len(lines)) - 1
-    return Program("\n".join(lines) + "\n", program.used, program.params), detail
+    return Program("\n".join(lines) + "\n", program.used, program.params, header=program.header,
+                   grad_of_grad=program.grad_of_grad), detail
 
 
 class Campaign:
     """Counters and failures of the programs run in this process.
 
     stats: generated (programs drawn), compiled (adjit compiled jit and value_and_grad),
-    checked (every oracle ran: passed or mismatch), passed, mismatches, errors, points,
+    checked (every oracle ran: passed or mismatch), passed, refused (a clear AdjitError when
+    adjit compiled it: not a failure, counted by reason in `refusals`), mismatches, errors, points,
     points_ok, fd_checked, fd_skipped, grad_components, grad_nonzero, tape_fallback,
     nonfinite, restarts (hypothesis runs after the first).
     failures: one dict per failure found (kind, detail, reproducer path).
@@ -117,6 +120,8 @@ class Campaign:
         self.minimize_seconds = minimize_seconds
         self.stats = collections.Counter()
         self.feature_count = collections.Counter()
+        self.refusals = collections.Counter()      # refusal reason -> programs
+        self.gg_refusals = collections.Counter()   # adjit.grad(adjit.grad(f)) refusal reason -> programs
         self.failures = []
         self.elapsed = 0.0
 
@@ -152,7 +157,13 @@ class Campaign:
             _note(program.module_text)
             try:
                 try:
-                    check_program(program, pts, argnums, stats, note=_note)
+                    check_program(program, pts, argnums, stats, note=_note, refusals_ok=True,
+                                  gg_refusals=self.gg_refusals if counting else None)
+                except Refusal as e:
+                    if counting:
+                        stats["refused"] += 1
+                        self.refusals[e.key] += 1
+                    return
                 except FuzzFailure:
                     raise
                 except Exception as e:  # a bug of the campaign itself: report it like the others

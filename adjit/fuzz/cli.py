@@ -33,7 +33,8 @@ import sys
 import tempfile
 import time
 
-COLUMNS = ("generated", "compiled", "checked", "mismatches", "errors", "points", "fd_checked", "fd_skipped")
+COLUMNS = ("generated", "compiled", "checked", "refused", "mismatches", "errors", "points", "fd_checked",
+           "fd_skipped")
 
 
 def _parser():
@@ -53,6 +54,8 @@ def _parser():
     p.add_argument("--no-shrink", action="store_true", help="write failures as found, without shrinking")
     p.add_argument("--minimize-seconds", type=float, default=120.0,
                    help="after hypothesis' shrinking, delete statements while the failure stays (default 120 s)")
+    p.add_argument("--max-refusal-rate", type=float, default=0.3,
+                   help="fail (exit 1) if more than this fraction of the programs is refused (default 0.3)")
     p.add_argument("--in-process", action="store_true",
                    help="one campaign of --programs programs in this process, seed as given")
     p.add_argument("--stats-json", default=None, help=argparse.SUPPRESS)  # for chunks
@@ -83,7 +86,8 @@ def run_in_process(args):
                         minimize_seconds=args.minimize_seconds)
 
     def progress(c):
-        print(f"  {c.stats['generated']} programs, {c.stats['passed']} passed, {len(c.failures)} failures, "
+        print(f"  {c.stats['generated']} programs, {c.stats['passed']} passed, {c.stats['refused']} refused, "
+              f"{len(c.failures)} failures, "
               f"{time.time() - start:.0f} s", flush=True)
 
     start = time.time()
@@ -91,7 +95,8 @@ def run_in_process(args):
     if args.stats_json:
         with open(args.stats_json, "w") as fh:
             json.dump({"stats": campaign.stats, "features": campaign.feature_count,
-                       "failures": campaign.failures, "elapsed": campaign.elapsed}, fh)
+                       "failures": campaign.failures, "elapsed": campaign.elapsed,
+                       "refusals": campaign.refusals, "gg_refusals": campaign.gg_refusals}, fh)
     return campaign
 
 
@@ -110,6 +115,7 @@ def _run_chunk(mode, k, seed, count, args, out, cache):
     stats_path = os.path.join(chunk_dir, "stats.json")
     env = dict(os.environ, ADJIT_CACHE_DIR=cache, NUMBA_DISABLE_JIT="1" if mode == "interpreted" else "0")
     cmd = [sys.executable, "-m", "adjit.fuzz", "--in-process", "--programs", str(count), "--seed", str(seed),
+           "--max-refusal-rate", "1",
            "--points", str(args.points), "--out", chunk_dir, "--exclude", args.exclude,
            "--max-failures", str(args.max_failures), "--minimize-seconds", str(args.minimize_seconds),
            "--stats-json", stats_path]
@@ -127,7 +133,26 @@ def _run_chunk(mode, k, seed, count, args, out, cache):
         return json.load(fh), None
 
 
-def summary(seed, totals, elapsed_by_mode, features, failures, out, elapsed):
+def refusal_lines(stats, refusals, gg_refusals, bound):
+    """The refusal rate against its bound, and the refusals by reason."""
+    rate = stats["refused"] / max(1, stats["generated"])
+    lines = [f"  refused: {stats['refused']} of {stats['generated']} programs ({100 * rate:.1f}%; bound "
+             f"{100 * bound:.0f}%): a clear AdjitError when adjit compiled them, counted, not failures"]
+    lines += [f"    {n:6d}  {key}" for key, n in refusals.most_common()]
+    if stats["gg_points"] or stats["gg_refused"]:
+        lines.append(f"  adjit.grad(adjit.grad(f)) in x: {stats['gg_checked']} points checked against second "
+                     f"differences, {stats['gg_skipped']} not smooth, {stats['gg_refused']} programs refused "
+                     f"(the intended behaviour for now)")
+        lines += [f"    {n:6d}  {key}" for key, n in gg_refusals.most_common()]
+    if rate > bound:
+        lines.append(f"  FAILED: the refusal rate {100 * rate:.1f}% is above the bound {100 * bound:.0f}% "
+                     f"(--max-refusal-rate)")
+    return lines, rate > bound
+
+
+def summary(seed, totals, elapsed_by_mode, features, failures, out, elapsed, refusals=None, gg_refusals=None,
+            bound=0.3):
+    """The summary text, and whether the refusal rate is above `bound`."""
     lines = [f"adjit fuzz summary (seed {seed}, {elapsed:.0f} s wall clock)",
              f"  {'mode':<12}" + "".join(f"{c:>12}" for c in COLUMNS) + f"{'time (s)':>10}"]
     for mode, st in totals.items():
@@ -138,13 +163,16 @@ def summary(seed, totals, elapsed_by_mode, features, failures, out, elapsed):
                  f"tape argnums=0 refusals worked around: {all_stats['tape_fallback']}; "
                  f"hypothesis restarts after failures: {all_stats['restarts']}")
     lines.append("  feature occurrence (programs): " + ", ".join(f"{k} {v}" for k, v in features.most_common()))
+    more, too_many = refusal_lines(all_stats, collections.Counter(refusals or {}),
+                                   collections.Counter(gg_refusals or {}), bound)
+    lines += more
     if failures:
         lines.append(f"  {len(failures)} failure(s), shrunk reproducers in {out}:")
         for f in failures:
             lines.append(f"    [{f['kind']}] {f['path']}")
     else:
         lines.append("  no mismatches, no errors")
-    return "\n".join(lines)
+    return "\n".join(lines), too_many
 
 
 def main(argv=None):
@@ -156,9 +184,11 @@ def main(argv=None):
     if args.in_process:
         campaign = run_in_process(args)
         modes = {_mode_name(): campaign.stats}
-        print(summary(args.seed, modes, {_mode_name(): campaign.elapsed}, campaign.feature_count,
-                      campaign.failures, args.out, campaign.elapsed))
-        return 1 if campaign.failures else 0
+        text, too_many = summary(args.seed, modes, {_mode_name(): campaign.elapsed}, campaign.feature_count,
+                                 campaign.failures, args.out, campaign.elapsed, campaign.refusals,
+                                 campaign.gg_refusals, args.max_refusal_rate)
+        print(text)
+        return 1 if campaign.failures or too_many else 0
 
     _features(args.exclude)  # refuse unknown names before starting anything
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(3), "little")
@@ -174,6 +204,7 @@ def main(argv=None):
     totals = {m: collections.Counter() for m in ("interpreted", "compiled") if any(c[0] == m for c in chunks)}
     elapsed_by_mode = collections.Counter()
     features, failures = collections.Counter(), []
+    refusals, gg_refusals = collections.Counter(), collections.Counter()
     start = time.time()
     try:
         for mode, k, chunk_seed, count in chunks:
@@ -187,13 +218,18 @@ def main(argv=None):
                 continue
             totals[mode].update(data["stats"])
             features.update(data["features"])
+            refusals.update(data.get("refusals", {}))
+            gg_refusals.update(data.get("gg_refusals", {}))
             failures += data["failures"]
             st = totals[mode]
             print(f"  {mode} chunk {k} (seed {chunk_seed}): {data['stats'].get('generated', 0)} programs, "
                   f"{len(data['failures'])} failure(s), {time.time() - t0:.0f} s; {mode} so far: "
-                  f"{st['generated']} generated, {st['checked']} checked, {st['mismatches']} mismatches, "
+                  f"{st['generated']} generated, {st['checked']} checked, {st['refused']} refused, "
+                  f"{st['mismatches']} mismatches, "
                   f"{st['errors']} errors; {time.time() - start:.0f} s", flush=True)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    print(summary(seed, totals, elapsed_by_mode, features, failures, out, time.time() - start))
-    return 1 if failures else 0
+    text, too_many = summary(seed, totals, elapsed_by_mode, features, failures, out, time.time() - start,
+                             refusals, gg_refusals, args.max_refusal_rate)
+    print(text)
+    return 1 if failures or too_many else 0

@@ -65,6 +65,13 @@ ALL_FEATURES = frozenset({
     "epilogue",      # a final loop that reads every a[i] (and b[i]) into s
     "float_arg2",    # a second float argument y: def f(x, a, n, y, ...)
     "matrix",        # a 2-D float argument m (2..3 x 2..4): loads, stores, loops over its rows and columns
+    # alias-heavy constructs (docs/testing.md): writes through views, int arrays changed after use,
+    # helpers writing into slices, adjit objects called inside f, adjit.grad(adjit.grad(f))
+    "view_alias",    # v = a[1:] / b[::2] / a[:]; v[k] = ... (then a, b read as usual)
+    "helper_view",   # h_write(a[1:], k, e): a helper writing into a slice of an argument
+    "int_array",     # ci = np.zeros(len(a), dtype=np.int64): read in float arithmetic, then ci[k] += 1
+    "adjit_nested",  # g_smooth = adjit.grad(h_smooth), j_branch = adjit.jit(h_branch) called inside f
+    "grad_of_grad",  # the campaign also checks adjit.grad(adjit.grad(f)) in x
 })
 
 # Features left out of the default campaign (and of long runs unless ADJIT_FUZZ_ALL=1)
@@ -104,6 +111,8 @@ HELPERS = {
 """,
 }
 CONSTS = ("0.5", "1.5", "-0.25", "2.0", "0.1", "-1.0", "3")
+# adjit objects of helpers, made at module level and called inside f (feature adjit_nested)
+NESTED_OBJECTS = "g_smooth = adjit.grad(h_smooth)\nj_branch = adjit.jit(h_branch)\n\n\n"
 
 # One-argument functions that are safe on any finite argument; {} is the argument.
 SAFE_FUNCS = (
@@ -126,6 +135,9 @@ class _Builder:
         self.budget = draw(st.integers(3, 14))   # statements still allowed
         self.used = set()                        # features that occurred
         self.helpers = set()                     # helper functions called
+        self.views = 0                           # views made (feature view_alias)
+        self.nested_ok = False                   # adjit objects may be called (feature adjit_nested)
+        self.grad_of_grad = False
 
     # -- helpers -----------------------------------------------------------------------
     def helper(self, names):
@@ -204,7 +216,20 @@ class _Builder:
             opts.append("y")
         if self.has("matrix"):
             opts += ["m", "m"]
+        if self.has("int_array"):
+            opts.append("ci")
+        if self.nested_ok:
+            opts.append("nested")
         kind = self.pick(opts)
+        if kind == "ci":
+            self.used.add("int_array")
+            return f"(0.25 * ci[{self.index(scope)}])"
+        if kind == "nested":
+            self.used.add("adjit_nested")
+            if self.coin():
+                # adjit.grad needs a float for the differentiated argument (1.0 * n is one)
+                return f"g_smooth(1.0 * ({self.fexpr(scope, 1)}), {self.atom(scope)})"
+            return f"j_branch({self.fexpr(scope, 1)})"
         if kind == "m":
             return f"m[{self.index2(scope, 0)}, {self.index2(scope, 1)}]"
         if kind == "fval":
@@ -355,6 +380,12 @@ class _Builder:
             kinds.append("helper_stmt")
         if self.has("matrix"):
             kinds.append("store_m")
+        if self.has("view_alias"):
+            kinds.append("view_alias")
+        if self.has("helper_view"):
+            kinds.append("helper_view")
+        if self.has("int_array"):
+            kinds.append("store_ci")
         nest_ok = scope["depth"] < 3 and self.budget > 0
         if nest_ok:
             if self.has("if"):
@@ -477,6 +508,39 @@ class _Builder:
         inner = dict(scope, depth=scope["depth"] + 1 + (form == "both"), in_loop=True, ints=ints, mints=tuple(mints))
         self.block(indent, inner)
         return False
+
+    def st_view_alias(self, indent, scope):
+        """A view of a (or b), written through the view; the base is read as usual later."""
+        self.used.add("view_alias")
+        arrs = ["a", "b"] if self.has("local_array") else ["a"]
+        base = self.pick(arrs)
+        # (view, an in-bounds index of it for every len(a) in 4..6)
+        view, k = self.pick([(f"{base}[1:]", self.pick(["0", "1", "2", "-1"])),
+                             (f"{base}[:]", self.pick(["0", "3", "-1"])),
+                             (f"{base}[::2]", self.pick(["0", "1", "-1"])),
+                             (f"{base}[::-1]", self.pick(["0", "1", "3"])),
+                             (f"{base}[1:-1]", self.pick(["0", "1", "-1"]))])
+        self.views += 1
+        v = f"v{self.views}"
+        self.emit(indent, f"{v} = {view}")
+        op, rhs = self.update_rhs(f"{v}[{k}]", scope)
+        self.emit(indent, f"{v}[{k}] {op} {rhs}")
+
+    def st_helper_view(self, indent, scope):
+        """h_write on a slice or row of an argument (or of b)."""
+        self.used.add("helper_view")
+        self.used.add("helper")
+        self.helpers.add("h_write")
+        opts = ["a[1:]", "a[::-1]"] + (["b[1:]", "b[::2]"] if self.has("local_array") else [])
+        if self.has("matrix") and "m" in self.params:
+            opts.append(f"m[{self.index2(scope, 0)}]")
+        target = self.pick(opts)
+        k = self.pick(["0", "1", "-1"])
+        self.emit(indent, f"h_write({target}, {k}, {self.fexpr(scope, 2)})")
+
+    def st_store_ci(self, indent, scope):
+        self.used.add("int_array")
+        self.emit(indent, f"ci[{self.index(scope)}] {self.pick(['+=', '=', '-='])} {self.pick(['1', '2', '3'])}")
 
     def st_store_b(self, indent, scope):
         self.st_store(indent, scope, "b")
@@ -617,6 +681,9 @@ class _Builder:
                 self.used.add(feature)
             else:
                 self.feat = self.feat - {feature}
+        # adjit objects inside f are refused as a whole program (the intended behaviour for
+        # now), so only one program in five may call them
+        self.nested_ok = self.has("adjit_nested") and self.draw(st.integers(0, 4)) == 4
         self.emit(0, f"def f({', '.join(self.params)}):")
         self.emit(1, "s = 0.0")
         self.emit(1, f"t = {self.pick(['x', '0.5 * x + a[0]', 'math.sin(x)'])}")
@@ -630,6 +697,8 @@ class _Builder:
                 init = self.pick(inits)
                 self.used.add("array_copy" if "copy" in init else "array_init")
             self.emit(1, f"b = {init}")
+        if self.has("int_array"):
+            self.emit(1, f"ci = np.{self.pick(['zeros', 'ones'])}(len(a), dtype=np.int64)")
         while True:
             self.budget -= 1
             if self.statement(1, top):
@@ -648,22 +717,32 @@ class _Builder:
                         self.emit(3, f"s += 0.1 * {self.pick(['math.sin', 'math.tanh', ''])}(m[i, j])")
                 self.emit(1, f"return {self.ret_expr(top)}")
                 break
+        if "adjit_nested" in self.used:
+            self.helpers |= {"h_smooth", "h_branch"}
+        if self.has("grad_of_grad") and self.draw(st.integers(0, 3)) == 3:
+            self.used.add("grad_of_grad")
+            self.grad_of_grad = True
         helpers = "".join(HELPERS[h] + "\n\n" for h in sorted(self.helpers))
+        if "adjit_nested" in self.used:
+            helpers += NESTED_OBJECTS
         return helpers + "\n".join(self.lines) + "\n"
 
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
+ADJIT_HEADER = "import math\n\nimport numpy as np\n\nimport adjit\n\n\n"   # programs with adjit objects
 
 
 class Program:
-    def __init__(self, source, used, params=("x", "a", "n")):
+    def __init__(self, source, used, params=("x", "a", "n"), header=None, grad_of_grad=False):
         self.source = source            # the text of f (without the imports)
+        self.grad_of_grad = grad_of_grad  # also check adjit.grad(adjit.grad(f)) in the first parameter
         self.used = frozenset(used)     # features that occur in it
         self.params = tuple(params)     # f's parameters: x, a, n and perhaps y, m
+        self.header = header if header is not None else (ADJIT_HEADER if "adjit_nested" in self.used else HEADER)
 
     @property
     def module_text(self):
-        return HEADER + self.source
+        return self.header + self.source
 
     def __repr__(self):
         return "Program:\n" + self.module_text
@@ -673,7 +752,7 @@ class Program:
 def programs(draw, features=DEFAULT_FEATURES):
     b = _Builder(draw, frozenset(features))
     src = b.program()
-    return Program(src, b.used, b.params)
+    return Program(src, b.used, b.params, grad_of_grad=b.grad_of_grad)
 
 
 # -- loading a program as a real module (adjit needs inspect.getsource) ----------------

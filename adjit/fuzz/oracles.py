@@ -24,6 +24,7 @@ was due).
 import collections
 import inspect
 import math
+import re
 
 import numpy as np
 
@@ -36,6 +37,37 @@ from .generator import load
 class FuzzFailure(AssertionError):
     kind = "failure"
     detail = ""
+
+
+class Refusal(Exception):
+    """adjit refused the program with a clear AdjitError when compiling it (at the first
+    call of a jit or grad object): an acceptable outcome, not a failure, but counted by
+    `key` (the API and the error's message, normalised) so that a campaign can report
+    and bound its refusal rate.  See `refusal_key`."""
+
+    def __init__(self, api, error):
+        self.api = api
+        self.error = error
+        self.key = refusal_key(api, error)
+        super().__init__(f"{api} refused: {type(error).__name__}: {error}")
+
+
+def refusal_key(api, error):
+    """'api: ErrorClass: message' with the file:line, the quoted source line, digits and
+    generated names normalised, so that one refusal reason is one key."""
+    msg = getattr(error, "message", None) or str(error)
+    msg = msg.splitlines()[0] if msg else ""
+    msg = re.sub(r"\S+\.py:\d+", "<file>:<line>", msg)
+    msg = re.sub(r"\d+", "#", msg)
+    if len(msg) > 110:
+        msg = msg[:107] + "..."
+    return f"{api}: {type(error).__name__}: {msg}"
+
+
+def is_refusal(error):
+    """An AdjitError that is a deliberate refusal.  adjit wraps Numba's errors for
+    generated code as AdjitError "... (this is a bug in adjit ...)": that is a crash."""
+    return isinstance(error, adjit.AdjitError) and "this is a bug in adjit" not in str(error)
 
 
 def _kind(name):
@@ -58,6 +90,7 @@ MISMATCH_KINDS = (
     "grad-vs-tape",        # adjit and the tape disagree; FD sides with the tape or is undecided
     "tape-vs-fd",          # adjit and the tape disagree and FD sides with adjit
     "both-vs-fd",          # adjit and the tape agree, FD (smooth there) disagrees
+    "grad-grad-value",     # adjit.grad(adjit.grad(f)) accepted but != the second difference of f
 )
 KINDS = {k: _kind(k) for k in ERROR_KINDS + MISMATCH_KINDS}
 
@@ -202,14 +235,29 @@ def resolve(program, pts, selector=0):
     return rows, choices[selector % len(choices)]
 
 
-def check_program(program, rows, argnums, stats=None, note=None):
-    """All oracles for a generated `program` (a generator.Program); see check_function."""
-    return check_function(load(program), rows, argnums, stats, note)
+def check_program(program, rows, argnums, stats=None, note=None, refusals_ok=False, gg_refusals=None):
+    """All oracles for a generated `program` (a generator.Program); see check_function.
+    The tape engine cannot run adjit objects called inside f (feature adjit_nested): its
+    refusals are skipped then.  If the program asks for it (`program.grad_of_grad`),
+    adjit.grad(adjit.grad(f)) in the first parameter is checked too (check_grad_of_grad);
+    its refusal, the intended behaviour for now, is counted in stats["gg_refused"] (and by
+    reason in the Counter `gg_refusals`), not as a refusal of the program."""
+    f = load(program)
+    stats = stats if stats is not None else collections.Counter()
+    check_function(f, rows, argnums, stats, note, refusals_ok=refusals_ok,
+                   skip_tape_refusals="adjit_nested" in program.used)
+    if getattr(program, "grad_of_grad", False):
+        try:
+            check_grad_of_grad(f, rows, 0, stats, refusals_ok=True)
+        except Refusal as e:
+            stats["gg_refused"] += 1
+            if gg_refusals is not None:
+                gg_refusals[e.key] += 1
 
 
 def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 1e-12),
                    effect_tol=(1e-12, 1e-12), tape_tol=(1e-9, 1e-12), require_float=False,
-                   skip_tape_refusals=False, tape_notes=None):
+                   skip_tape_refusals=False, tape_notes=None, refusals_ok=False):
     """All oracles for `f` at the points `pts` (tuples of arguments), gradients with
     respect to `argnums`; raises a FuzzFailure subclass.
 
@@ -229,12 +277,23 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
                   an AdjitError from adjit.tape skips the tape comparison at that point
                   (counted as `tape_refused`, the reason appended to `tape_notes` if
                   given; compared points are counted as `tape_compared`) instead of
-                  failing as "tape-crash".
+                  failing as "tape-crash";
+    refusals_ok   a clear AdjitError from adjit.jit or adjit.value_and_grad at the first
+                  point (when it compiles) raises `Refusal` (not a failure: the campaign
+                  counts it by reason) instead of failing as "adjit-refused".  At a later
+                  point (the same specialisation, already compiled and run) it is still
+                  "adjit-refused"; an AdjitError that wraps a Numba error is "adjit-crash".
+
+    Argument arrays: Python's call, adjit.jit's call and adjit.value_and_grad's call each
+    get their own copies of the point's arrays; jit must leave them as Python does (to
+    `effect_tol`), value_and_grad must leave every array (differentiated or not) exactly
+    as it was.
     """
     stats = stats if stats is not None else collections.Counter()
     names = list(inspect.signature(f).parameters)
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     compiled = False
+    jit_ran = False
     for args in pts:
         args_text = _args_text(names, args)
         if note:
@@ -256,9 +315,13 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
         try:
             got = adjit.jit(f)(*jit_args)
         except adjit.AdjitError as e:
-            fail("adjit-refused", f"adjit.jit(f)({args_text}) raised {type(e).__name__}: {e}")
+            if refusals_ok and not jit_ran and is_refusal(e):
+                raise Refusal("jit", e) from None
+            fail("adjit-refused" if is_refusal(e) else "adjit-crash",
+                 f"adjit.jit(f)({args_text}) raised {type(e).__name__}: {e}")
         except Exception as e:
             fail("adjit-crash", f"adjit.jit(f)({args_text}) raised {type(e).__name__}: {e}")
+        jit_ran = True
         if not close(got, want, *value_tol):
             fail("jit-value", f"adjit.jit(f)({args_text}) = {got!r}, Python gives {want!r}")
         for name, after, py in zip(names, jit_args, py_args):
@@ -273,7 +336,10 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
         try:
             gv, grads = adjit.value_and_grad(f, argnums=argnums)(*g_args)
         except adjit.AdjitError as e:
-            fail("adjit-refused", f"{call_text} raised {type(e).__name__}: {e}")
+            if refusals_ok and not compiled and is_refusal(e):
+                raise Refusal("grad", e) from None
+            fail("adjit-refused" if is_refusal(e) else "adjit-crash",
+                 f"{call_text} raised {type(e).__name__}: {e}")
         except Exception as e:
             fail("adjit-crash", f"{call_text} raised {type(e).__name__}: {e}")
         if not compiled:
@@ -344,3 +410,62 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
 def _tape_crash(e, argnums, args_text):
     fail("tape-crash", f"adjit.tape.value_and_grad(f, argnums={argnums})({args_text}) raised "
          f"{type(e).__name__}: {e}")
+
+
+# -- nested transformations: adjit.grad(adjit.grad(f)) ----------------------------------------
+H2_COARSE, H2_FINE = 1e-3, 2e-4
+GG_RTOL = 1e-3
+
+
+def second_difference(f, args, p, h):
+    """(f(p + h) - 2 f(p) + f(p - h)) / h^2 along the float argument `p`."""
+    plus, mid, minus = list(copied(args)), list(copied(args)), list(copied(args))
+    plus[p] += h
+    minus[p] -= h
+    return (f(*plus) - 2.0 * f(*mid) + f(*minus)) / (h * h)
+
+
+def check_grad_of_grad(f, pts, p, stats=None, refusals_ok=True):
+    """adjit.grad(adjit.grad(f, argnums=p), argnums=p) for a float argument `p`: either a
+    clear AdjitError when it is built or first called (a `Refusal`, the intended behaviour
+    while nested transformations are not implemented; with refusals_ok=False it fails as
+    "adjit-refused"), or f's second derivative along p: compared with the second central
+    difference of the Python function where that is smooth (two step sizes, 1e-3 and
+    2e-4, agreeing to 1e-4 relative), to GG_RTOL (relative, at least 1 absolute).  It must
+    also leave the caller's arrays alone.  Kinds: grad-grad-value, grad-wrote-input,
+    adjit-crash."""
+    stats = stats if stats is not None else collections.Counter()
+    names = list(inspect.signature(f).parameters)
+    gg, ran = None, False
+    for args in pts:
+        args_text = _args_text(names, args)
+        call_text = f"adjit.grad(adjit.grad(f, argnums={p}), argnums={p})({args_text})"
+        g_args = copied(args)
+        try:
+            if gg is None:
+                gg = adjit.grad(adjit.grad(f, argnums=p), argnums=p)
+            got = gg(*g_args)
+        except adjit.AdjitError as e:
+            if refusals_ok and not ran and is_refusal(e):
+                raise Refusal("grad(grad)", e) from None
+            fail("adjit-refused" if is_refusal(e) else "adjit-crash", f"{call_text} raised {type(e).__name__}: {e}")
+        except Exception as e:
+            fail("adjit-crash", f"{call_text} raised {type(e).__name__}: {e}")
+        ran = True
+        stats["gg_points"] += 1
+        for name, after, before in zip(names, g_args, args):
+            if isinstance(before, np.ndarray) and not np.array_equal(after, before):
+                fail("grad-wrote-input", f"{call_text} changed {name} to {after.tolist()!r}")
+        coarse = second_difference(f, args, p, H2_COARSE)
+        fine = second_difference(f, args, p, H2_FINE)
+        if abs(coarse - fine) > 1e-4 * max(1.0, abs(fine)):
+            stats["gg_skipped"] += 1
+            continue
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            fail("grad-grad-value", f"{call_text} = {got!r}: not a float")
+        if not abs(got - fine) <= GG_RTOL * max(1.0, abs(fine)):
+            fail("grad-grad-value", f"{call_text} = {got!r}, the second central difference of f along "
+                 f"{names[p]} is {fine!r} (h = {H2_FINE}; {coarse!r} with h = {H2_COARSE})")
+        stats["gg_checked"] += 1
