@@ -5,32 +5,47 @@ in memory; the generated modules are cached on disk by Numba (see codegen/compil
 """
 import functools
 import threading
+import types
 
 import numpy as np
 
 from .ad import reverse
 from .codegen import function_source, llvm_opt_level, load_module, module_text
-from .errors import AdjitError, GradientError
+from .errors import AdjitError, GradientError, SourceUnavailableError
 from .frontend import translate
 from .ir import format_function, verify
+from .ir.alias import MemoryModel
 from .ir.types import F64, is_array
 from .passes import dce, simplify
 from .signature import bind, type_of
 
 
 class _Specialisation:
-    """One compiled function for one signature: its IR, its source and the callable."""
+    """One compiled function for one signature: its IR, its source and the callable.
 
-    def __init__(self, ir, source, compiled):
+    `written` holds the positions of the array parameters whose memory the function writes
+    (through any alias, by `adjit.ir.alias.MemoryModel` of the translated IR, before reverse
+    mode); the generated gradient assumes those do not share memory with another argument.
+    `overlap_pairs` are the (written, other array) parameter pairs `Grad.__call__` checks at
+    each call; when it is empty (nothing written) the call checks nothing.
+    """
+
+    def __init__(self, ir, source, compiled, written=(), overlap_pairs=(), write_locs=None):
         self.ir, self.source, self.compiled = ir, source, compiled
+        self.written, self.overlap_pairs = written, overlap_pairs
+        self.write_locs = write_locs or {}  # written position -> (file, line, text) of its first write
 
 
 class _Compiled:
     """Shared machinery of jit and grad: signature dispatch, compile, cache."""
     _lock = threading.RLock()
 
-    def __init__(self, func):
+    def __init__(self, func, what="adjit.jit"):
+        _refuse_nested(func, what)
         if isinstance(func, _Compiled):
+            # Only a Jit gets here (_refuse_nested refused a Grad).  jit is the identity
+            # transformation, so jit(jit(f)) and grad(jit(f)) are exactly jit(f) and grad(f):
+            # unwrapping to the Python function is exact, not a guess.
             func = func.py_func
         if not callable(func):
             raise AdjitError(f"adjit needs a Python function, got {type(func).__name__}")
@@ -56,10 +71,13 @@ class _Compiled:
             with self._lock:
                 spec = self.specialisations.get(types)
                 if spec is None:
-                    ir = self._build_ir(types)
+                    ir, written, write_locs = self._build_ir(types)
                     source = function_source(ir, self._generated_name())
                     module = load_module(module_text([source], f"{self.py_func.__module__}.{self.py_func.__qualname__}"))
-                    spec = _Specialisation(ir, source, getattr(module, self._generated_name()))
+                    arrays = [m for m, t in enumerate(types) if is_array(t)]  # (the wrt entry of a Grad key is no type)
+                    pairs = tuple(dict.fromkeys(tuple(sorted((k, m))) for k in written for m in arrays if m != k))
+                    spec = _Specialisation(ir, source, getattr(module, self._generated_name()), written, pairs,
+                                           write_locs)
                     self.specialisations[types] = spec
         self.last = spec
         return spec
@@ -95,9 +113,11 @@ class Jit(_Compiled):
     """``adjit.jit(f)``: f compiled through adjit's pipeline; returns what f returns."""
 
     def _build_ir(self, types):
+        """(IR, written parameters, where they are written).  jit runs on the caller's memory
+        as Python does, so arguments that share memory need no check: nothing is recorded."""
         ir = dce(translate(self.py_func, list(types)))
         verify(ir)
-        return ir
+        return ir, (), {}
 
     def __call__(self, *args, **kwargs):
         _, values, types = self._types(args, kwargs)
@@ -109,7 +129,7 @@ class Grad(_Compiled):
     """``adjit.grad(f)`` / ``adjit.value_and_grad(f)``."""
 
     def __init__(self, func, argnums=0, with_value=False):
-        super().__init__(func)
+        super().__init__(func, "adjit.value_and_grad" if with_value else "adjit.grad")
         self.argnums = argnums
         self.with_value = with_value
 
@@ -149,19 +169,86 @@ class Grad(_Compiled):
                                 filename=fn.filename, lineno=line,
                                 source_line=linecache.getline(fn.filename, line) if line else None,
                                 hint="return a scalar loss, e.g. np.sum(...) of an array")
+        written, write_locs = _written_params(fn)  # of the primal, before reverse mode
         g = reverse(fn, wrt)
         g = dce(simplify(g))
         verify(g)
-        return g
+        return g, written, write_locs
 
     def __call__(self, *args, **kwargs):
         names, values, types = self._types(args, kwargs)
         wrt = self._wrt(names, types)
         spec = self._specialise(types + (wrt,))
+        if spec.overlap_pairs:  # the fast path (nothing written) costs this one test
+            for k, m in spec.overlap_pairs:
+                if _may_share_memory(values[k], values[m]):
+                    self._shared_memory_error(spec, k, m, names)
         out = self._run(spec, values)
         value, grads = float(out[0]), [float(g) if np.ndim(g) == 0 else g for g in out[1:]]
         grad = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
         return (value, grad) if self.with_value else grad
+
+    def _shared_memory_error(self, spec, k, m, names):
+        """Refuse a call where an array parameter the function writes may share memory with
+        another array argument (the same array twice, overlapping views): the gradient's
+        forward sweep copies and snapshots parameters one by one, so it cannot give Python's
+        result there.  The test is `np.may_share_memory` (bounds only: cheap, conservative)."""
+        if k not in spec.written:
+            k, m = m, k  # name the written one first
+        filename, lineno, text = spec.write_locs.get(k) or (None, None, None)
+        fname = self.py_func.__name__
+        call = ", ".join(f"{n}.copy()" if j == m else n for j, n in enumerate(names))
+        raise GradientError(
+            f"arguments {names[k]!r} and {names[m]!r} of {fname}() share memory (the same array, or overlapping "
+            f"views of one), and {fname}() writes into {names[k]!r}: "
+            f"{'adjit.value_and_grad' if self.with_value else 'adjit.grad'} cannot differentiate through writes "
+            "to memory that another argument also names" + (" (it is written here)" if lineno else ""),
+            filename=filename, lineno=lineno, source_line=text, hint=f"pass a copy, e.g. {fname}({call})")
+
+
+def _written_params(fn):
+    """The positions of `fn`'s array parameters written through any alias, and for each the
+    place of the first op that writes it (for the refusal's file:line)."""
+    memory = MemoryModel(fn)
+    written = tuple(memory.written_params())
+    locs = {}
+    for k in written:
+        p = fn.params[k]
+        op = next((w for w in memory.writes if p in memory.roots(w.args[0]) and w.loc), None)
+        if op is not None and op.loc[1] is not None:
+            locs[k] = tuple(op.loc)
+    return written, locs
+
+
+_may_share_memory = np.may_share_memory
+
+
+def _refuse_nested(func, what):
+    """Refuse an adjit gradient (or an adjit.tape one) given to `what` (adjit.jit, adjit.grad...).
+
+    Nested transformations are not supported yet, and unwrapping would silently compute
+    something else: grad(grad(f)) would be the first derivative, jit(grad(f)) f itself."""
+    if isinstance(func, Grad):
+        inner = "adjit.value_and_grad" if func.with_value else "adjit.grad"
+        name = func.py_func.__name__
+        raise GradientError(
+            f"{what}() was given {inner}({name}), a gradient made by adjit: nested transformations "
+            f"({what}({inner}(f)), higher derivatives) are not supported yet",
+            hint=f"call {inner}({name}) directly (it is compiled already); for a second derivative, write the first "
+                 f"derivative as its own Python function and pass that to {what} (adjit.tape does not support "
+                 "nested differentiation either)")
+    if isinstance(func, types.FunctionType) and getattr(func, "__wrapped__", None) is not None:
+        if func.__globals__.get("__name__") == "adjit.tape.api":
+            raise GradientError(
+                f"{what}() was given a gradient made by adjit.tape ({func.__name__}): nested transformations "
+                "are not supported yet",
+                hint="call the adjit.tape gradient directly, or write the derivative as its own Python function")
+        # functools.wraps: inspect.getsource would read the source of the wrapped function,
+        # and adjit would silently compile it without the decorator
+        raise SourceUnavailableError(
+            f"{func.__qualname__} is a decorated function (it has __wrapped__, e.g. from functools.wraps): its "
+            f"source is that of the function it wraps, so {what} would silently leave the decorator out",
+            hint=f"pass the undecorated function to {what}, and apply what the decorator does in the function itself")
 
 
 def _describe(t):
@@ -171,7 +258,12 @@ def _describe(t):
 
 
 def jit(func=None):
-    """Compile `func` with adjit (decorator or call). The result returns what `func` returns."""
+    """Compile `func` with adjit (decorator or call). The result returns what `func` returns.
+
+    Arguments that share memory behave as in Python (the compiled code works on the caller's
+    arrays).  A `func` made by adjit.grad/value_and_grad is refused with a `GradientError`
+    (nested transformations are not supported yet); ``jit(jit(f))`` is ``jit(f)``.
+    """
     if func is None:
         return jit
     return Jit(func)
@@ -191,6 +283,11 @@ def grad(func=None, argnums=0):
     ``adjit.grad(f)(x, ...)`` returns df/dx with the shape of x (a float for a float,
     an array for an array); with a tuple `argnums`, a tuple of gradients.
     Usable as ``@adjit.grad`` and ``@adjit.grad(argnums=(0, 2))``.
+
+    Refused with a `GradientError`: a `func` made by adjit.grad/value_and_grad (nested
+    transformations are not supported yet; an ``adjit.jit`` function is fine, jit being the
+    identity), and a call where an array argument that `func` writes into shares memory
+    with another array argument (pass a copy).
     """
     return _grad_decorator(func, argnums, False)
 
@@ -222,7 +319,7 @@ def show_ir(f, *args, file=None):
         text = format_function(f._specialise(_key(f, args)).ir)
     else:
         j = Jit(f)
-        text = format_function(j._build_ir(j._types(args, {})[2]))
+        text = format_function(j._build_ir(j._types(args, {})[2])[0])
     print(text, file=file)
     return text
 
@@ -251,8 +348,24 @@ def check_grad(f, *args, argnums=0, eps=1e-6, tolerance=1e-5):
 
     Returns a `GradCheck` whose ``errors`` are the largest relative error
     ``|g - g_fd| / max(1, |g| + |g_fd|)`` per differentiated argument.
+
+    `f` is the function to differentiate: a plain function or an ``adjit.jit`` one (jit is
+    the identity transformation, so its Python function is used).  A gradient made by
+    ``adjit.grad``/``adjit.value_and_grad`` is refused with a `GradientError`: checking it
+    would mean differentiating the gradient (a second derivative, not supported yet), and
+    quietly checking the function it differentiates instead would be a guess.  To check
+    ``adjit.grad(f)``, pass ``f`` (with the same `argnums`).
     """
-    func = f.py_func if isinstance(f, _Compiled) else f
+    if isinstance(f, Grad):
+        inner = "adjit.value_and_grad" if f.with_value else "adjit.grad"
+        name = f.py_func.__name__
+        raise GradientError(
+            f"check_grad() was given {inner}({name}), a gradient: check_grad differentiates the function it is "
+            "given, and differentiating a gradient (a second derivative) is not supported yet",
+            hint=f"to check the gradient of {name}, pass {name} itself: "
+                 f"adjit.check_grad({name}, *args, argnums={f.argnums!r})")
+    _refuse_nested(f, "adjit.check_grad")
+    func = f.py_func if isinstance(f, _Compiled) else f  # a Jit: exact (see _Compiled.__init__)
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     g = Grad(func, tuple(nums))(*args)
     names, _ = bind(func, args, {})

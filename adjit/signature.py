@@ -27,6 +27,11 @@ def type_of(value, name, func_name):
                 f"argument {name!r} of {func_name}() is an array of {value.dtype}, which adjit does not accept",
                 hint=f"convert it, e.g. {name}.astype(np.float64); adjit accepts {ACCEPTED}")
         return Array(t, value.ndim)
+    if type(value).__module__.startswith("adjit.tape"):  # a tape scalar or array: adjit.tape.grad(adjit.grad(f))
+        raise AdjitTypeError(
+            f"argument {name!r} of {func_name}() is a value being differentiated by adjit.tape: adjit.tape cannot "
+            f"differentiate through a function compiled by adjit, and nested transformations are not supported yet",
+            hint=f"give adjit.tape the plain Python function {func_name}, not its adjit.jit/adjit.grad version")
     raise AdjitTypeError(f"argument {name!r} of {func_name}() is a {type(value).__name__}, which adjit does not accept",
                          hint=f"pass {ACCEPTED} (convert lists with np.asarray(..., dtype=np.float64))")
 

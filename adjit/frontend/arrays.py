@@ -53,7 +53,10 @@ def unary(tr, op, v, node):
     if isinstance(op, ast.USub):
         return tr.b.emit("neg", [v])
     if isinstance(op, ast.UAdd):
-        return v
+        if v.type.dtype == BOOL:  # as NumPy: np.positive has no loop for bool
+            raise tr.error(AdjitTypeError, node, "unary + of a bool array is not supported (NumPy refuses it too)",
+                           hint="write m.copy() for a copy")
+        return tr.b.emit("copy", [v])  # NumPy's +x is a new array, never x itself
     if isinstance(op, ast.Invert) and v.type.dtype == BOOL:
         return tr.b.emit("not_", [v])
     raise tr.error(UnsupportedSyntaxError, node, f"the operator {type(op).__name__} on arrays is not supported")

@@ -38,8 +38,12 @@ _DTYPES = {float: F64, np.float64: F64, int: I64, np.int64: I64, bool: BOOL, np.
 
 def call(tr, target, path, node):
     """Translate a call of the Python object `target` (named `path` in the source)."""
+    _refuse_transformed(tr, target, path, node)
     if hasattr(target, "py_func") and callable(getattr(target, "py_func")):
-        target = target.py_func  # an adjit- or numba-decorated helper: inline its Python source
+        # an adjit.jit helper (jit is the identity transformation, so this is exact) or a numba
+        # dispatcher (numba.njit compiles the same Python semantics): inline its Python source.
+        # adjit gradients were refused just above; they are never unwrapped.
+        target = target.py_func
     handler = _BUILTINS.get(target)
     if handler is not None:
         return handler(tr, node)
@@ -78,6 +82,32 @@ def call(tr, target, path, node):
         return tr.inline(target, args, node)
     raise tr.error(UnsupportedSyntaxError, node, f"calling {path}() is not supported in compiled code",
                    hint="use math/numpy functions of numbers, np.zeros-style allocation, or module-level helpers")
+
+
+def _refuse_transformed(tr, target, path, node):
+    """Refuse a call of a gradient (adjit's or adjit.tape's) or of a functools.wraps-decorated
+    function: inlining its Python source would silently compute the undifferentiated (or
+    undecorated) function."""
+    from ..api import Grad  # here, not at the top: adjit.api imports the frontend
+    import types
+    if isinstance(target, Grad):
+        inner = "adjit.value_and_grad" if target.with_value else "adjit.grad"
+        raise tr.error(UnsupportedSyntaxError, node,
+                       f"{path} is {inner}({target.py_func.__name__}), a gradient made by adjit; calling it from "
+                       "compiled code is a nested transformation, which is not supported yet",
+                       hint=f"write the derivative of {target.py_func.__name__} as its own Python function and call "
+                            f"that, or call {path} outside the compiled function and pass its result in")
+    if isinstance(target, types.FunctionType) and getattr(target, "__wrapped__", None) is not None:
+        if target.__globals__.get("__name__") == "adjit.tape.api":
+            raise tr.error(UnsupportedSyntaxError, node,
+                           f"{path} is a gradient made by adjit.tape; calling it from compiled code is a nested "
+                           "transformation, which is not supported yet",
+                           hint="write the derivative as its own Python function and call that, or call the "
+                                "gradient outside the compiled function and pass its result in")
+        raise tr.error(UnsupportedSyntaxError, node,
+                       f"{path} is a decorated function (it has __wrapped__, e.g. from functools.wraps): adjit "
+                       "would read the source of the function it wraps and silently leave the decorator out",
+                       hint="call the undecorated function, and apply what the decorator does in the code")
 
 
 def method(tr, owner, name, node):
