@@ -261,19 +261,28 @@ def jit(func=None):
     """Compile `func` with adjit (decorator or call). The result returns what `func` returns.
 
     Arguments that share memory behave as in Python (the compiled code works on the caller's
-    arrays).  A `func` made by adjit.grad/value_and_grad is refused with a `GradientError`
-    (nested transformations are not supported yet); ``jit(jit(f))`` is ``jit(f)``.
+    arrays).  A `func` made by another adjit transformation (``adjit.grad(f)``...) is compiled
+    already: ``jit`` of it is itself, as in JAX; ``jit(jit(f))`` is ``jit(f)``.
     """
     if func is None:
         return jit
+    if _is_transformation(func):
+        return func
     return Jit(func)
+
+
+def _is_transformation(func):
+    return isinstance(func, _Compiled) and not isinstance(func, Jit)
 
 
 def _grad_decorator(func, argnums, with_value):
     if func is None:
-        return lambda f: Grad(f, argnums, with_value)
+        return lambda f: _grad_decorator(f, argnums, with_value)
     if isinstance(func, int) or isinstance(func, tuple):
         raise GradientError("pass argnums by keyword: adjit.grad(f, argnums=...) or @adjit.grad(argnums=...)")
+    if isinstance(func, Grad):  # grad(grad(f)): forward mode over the inner gradient's reverse mode
+        from .transforms import GradOfGradient
+        return GradOfGradient(func, argnums, with_value)
     return Grad(func, argnums, with_value)
 
 
@@ -284,9 +293,9 @@ def grad(func=None, argnums=0):
     an array for an array); with a tuple `argnums`, a tuple of gradients.
     Usable as ``@adjit.grad`` and ``@adjit.grad(argnums=(0, 2))``.
 
-    Refused with a `GradientError`: a `func` made by adjit.grad/value_and_grad (nested
-    transformations are not supported yet; an ``adjit.jit`` function is fine, jit being the
-    identity), and a call where an array argument that `func` writes into shares memory
+    ``adjit.grad(adjit.grad(f))`` is the second derivative (the inner gradient must be one
+    float); an ``adjit.jit`` function is fine, jit being the identity.  Refused with a
+    `GradientError`: a call where an array argument that `func` writes into shares memory
     with another array argument (pass a copy).
     """
     return _grad_decorator(func, argnums, False)

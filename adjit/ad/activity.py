@@ -19,7 +19,7 @@ def differentiable_operands(op):
     p = PRIMITIVES[op.prim]
     if p.partials is not None:
         return [a for a, d in zip(op.args, p.partials) if d is not None]
-    return list(op.args) if p.vjp is not None else []
+    return list(op.args) if p.vjp is not None or p.jvp is not None else []
 
 
 class _ByMemory:

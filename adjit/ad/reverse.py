@@ -50,6 +50,9 @@ from .prepare import add_trip_counts, snapshot_whole_reads
 
 
 _RESHAPES = ("reshape", "reshape_like", "ravel")
+# ops of reverse mode's output without a reverse rule of their own (see _check_reverse_only)
+_NO_REVERSE_RULE = ("array_tape", "tape_append", "tape_row", "tape_grow", "tape_reserve", "unreduce", "route",
+                    "route_all", "prod_adjoint")
 
 
 class _Def:
@@ -132,6 +135,7 @@ class ReverseMode:
                         for v in (loop_parts(op)[0][j], op.results[j])}
         self.by_id = {v.id: v for v in self.defs}
         self._check_arrays()
+        self._check_reverse_only()
         self.relevant = {}
 
     # ---- restrictions -------------------------------------------------------------------------
@@ -157,6 +161,17 @@ class ReverseMode:
                     raise _error(op.loc, f"cannot differentiate through a write into a reshape of a view "
                                  f"(`{v.hint or 'array'}`): whether it shares memory depends on its strides",
                                  "reshape the original array, or copy the view first: v.copy().reshape(...)")
+
+    def _check_reverse_only(self):
+        """Ops that only reverse mode's own output contains (tapes, adjoint helpers) have no
+        reverse rule: differentiating a gradient in reverse mode is refused, not guessed."""
+        for op in walk_ops(self.fn.body):
+            if op.prim in _NO_REVERSE_RULE and (any(r in self.active for r in op.results)
+                                                 or (writes_memory(op.prim) and op.args[0] in self.active)):
+                raise _error(op.loc, "cannot differentiate a gradient that keeps a tape or adjoint arrays "
+                             f"(`{op.prim}`) in reverse mode",
+                             "for second derivatives use forward mode over reverse: adjit.hessian(f), "
+                             "adjit.jacfwd(adjit.grad(f)) or adjit.jvp(adjit.grad(f), ...)")
 
     def _written_while_alive(self, v):
         """Can memory of array `v` be written once `v` exists (by the op that makes it or later)?"""
@@ -372,8 +387,12 @@ class ReverseMode:
             return False  # whole-array work is taped, not redone (a view is only an address)
         if d.op.prim in EXPENSIVE:
             return False  # exp, sin, ...: a tape load is cheaper than the call
-        if p.effect == "pure" or p.aliases:
+        if p.aliases:
             return True  # a view of what the reverse sweep has is an address, whatever it holds
+        if p.effect == "pure":
+            # redone in the reverse sweep, it reads its array operands as they are then: only
+            # if nothing writes them from the loop on (np.sum(A) in a loop, A written later)
+            return all(self.mem.last_write(a) < self.mem.position[d.loop] for a in d.op.args if is_array(a.type))
         if p.effect == "read":
             # A load can be redone in the reverse sweep if nothing writes the array after it.
             arr = d.op.args[0]
@@ -568,6 +587,19 @@ class ReverseMode:
             b.emit("view_store", [d_arr] + idx + [b.const(0.0)], op.attrs)
             if contribution is not None:
                 self.accumulate(val, contribution)
+            return
+        if op.prim in ("store_add", "view_add", "iadd"):  # a[idx] += v: v's adjoint is a[idx]'s
+            arr, idx, val = op.args[0], [self.primal(i) for i in op.args[1:-1]], op.args[-1]
+            if val not in self.active:
+                return
+            d_arr = self.array_adj(arr)
+            if op.prim == "store_add":
+                c = b.emit("load", [d_arr] + idx)
+            else:
+                region = d_arr if op.prim == "iadd" else b.emit("view", [d_arr] + idx, op.attrs)
+                c = b.emit("unbroadcast", [b.emit("copy", [region]), self.primal(val)]) if is_array(val.type) \
+                    else b.emit("sum", [region], {"axis": None})
+            self.accumulate(val, c)
             return
         if op.prim == "copy":
             g = self.adj(op.result)

@@ -38,6 +38,9 @@ _DTYPES = {float: F64, np.float64: F64, int: I64, np.int64: I64, bool: BOOL, np.
 
 def call(tr, target, path, node):
     """Translate a call of the Python object `target` (named `path` in the source)."""
+    from ..api import Jit, _Compiled  # here, not at the top: adjit.api imports the frontend
+    if isinstance(target, _Compiled) and not isinstance(target, Jit):
+        return _call_transformed(tr, target, path, node)
     _refuse_transformed(tr, target, path, node)
     if hasattr(target, "py_func") and callable(getattr(target, "py_func")):
         # an adjit.jit helper (jit is the identity transformation, so this is exact) or a numba
@@ -84,19 +87,29 @@ def call(tr, target, path, node):
                    hint="use math/numpy functions of numbers, np.zeros-style allocation, or module-level helpers")
 
 
+def _call_transformed(tr, target, path, node):
+    """A call of an adjit-transformed function (a gradient, a Jacobian...): its transformed
+    IR is inlined here, with fresh values, so derivatives nest without confusion."""
+    from ..transforms import inline_call
+    from .translate import Tup
+    if node.keywords:
+        raise tr.error(UnsupportedSyntaxError, node, f"keyword arguments in a call to {path}() are not supported",
+                       hint="pass the arguments by position")
+    args = [tr.expr(a) for a in node.args]
+    if not all(isinstance(a, Value) for a in args):
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes numbers and arrays, not tuples")
+    out = inline_call(tr.b, target, args)  # an error inside names the called function's own line
+
+    def wrap(v):
+        return Tup([wrap(x) for x in v]) if isinstance(v, tuple) else v
+    return wrap(out)
+
+
 def _refuse_transformed(tr, target, path, node):
     """Refuse a call of a gradient (adjit's or adjit.tape's) or of a functools.wraps-decorated
     function: inlining its Python source would silently compute the undifferentiated (or
     undecorated) function."""
-    from ..api import Grad  # here, not at the top: adjit.api imports the frontend
     import types
-    if isinstance(target, Grad):
-        inner = "adjit.value_and_grad" if target.with_value else "adjit.grad"
-        raise tr.error(UnsupportedSyntaxError, node,
-                       f"{path} is {inner}({target.py_func.__name__}), a gradient made by adjit; calling it from "
-                       "compiled code is a nested transformation, which is not supported yet",
-                       hint=f"write the derivative of {target.py_func.__name__} as its own Python function and call "
-                            f"that, or call {path} outside the compiled function and pass its result in")
     if isinstance(target, types.FunctionType) and getattr(target, "__wrapped__", None) is not None:
         if target.__globals__.get("__name__") == "adjit.tape.api":
             raise tr.error(UnsupportedSyntaxError, node,

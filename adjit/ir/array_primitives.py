@@ -77,23 +77,59 @@ def _reduction_source(whole, one_axis):
     return source
 
 
+def _reduction_jvp(name):
+    """Forward rules: sum and mean are linear; max/min take the tangent of the element the
+    reverse rule routes to; prod weighs each tangent by the product of the others."""
+    def jvp(ts, args, o, attrs):
+        t, x, axis = ts[0], args[0], attrs["axis"]
+        if t is None:
+            return None
+        if name in ("sum", "mean"):
+            return getattr(F, name)(t, axis=axis)
+        ones = 1.0 if axis is None else F.full_like(o, 1.0)
+        weights = _route(ones, x, o, attrs) if name in ("amax", "amin") else F.prod_adjoint(ones, x, axis=axis)
+        return F.sum(weights * t, axis=axis)
+    return jvp
+
+
 for _name, (_whole, _one, _dtype, _rule) in _REDUCTIONS.items():
     _add(_name, _as_is, lambda ts, a, _d=_dtype: _reduced(ts, a, _d), _reduction_source(_whole, _one),
-         vjp=lambda g, args, o, attrs, _r=_rule: [_r(g, args[0], o, attrs)])
+         vjp=lambda g, args, o, attrs, _r=_rule: [_r(g, args[0], o, attrs)], jvp=_reduction_jvp(_name))
 
 # adjoint helpers of the reductions (used only in generated gradients)
+def _linear_in_first(ts, args, o, attrs, prim):
+    """The forward rule of an op linear in operand 0, the others held fixed (a mask, a shape):
+    the same op applied to operand 0's tangent."""
+    if ts[0] is None:
+        return None
+    return getattr(F, prim)(ts[0], *args[1:], **attrs)
+
+
+def _linear(prim):
+    return lambda ts, args, o, attrs: _linear_in_first(ts, args, o, attrs, prim)
+
+
 _add("full_like", lambda ts, a: [ts[0], F64], lambda ts, a: Array(F64, ts[0].ndim), "np.full({0}.shape, {1})",
-     vjp=lambda g, args, o, attrs: [None, F.sum(g, axis=None)])
+     vjp=lambda g, args, o, attrs: [None, F.sum(g, axis=None)],
+     jvp=lambda ts, args, o, attrs: None if ts[1] is None else F.full_like(args[0], ts[1]))
+# the adjoint helpers of reverse mode are linear in the adjoint g (operand 0), which is all
+# that forward mode over reverse mode (Hessian-vector products) needs of them
 _add("unreduce", lambda ts, a: [ts[0], ts[1]], lambda ts, a: Array(F64, ts[1].ndim),
-     "_rt.unreduce({0}, {1}, {axis})")
+     "_rt.unreduce({0}, {1}, {axis})", jvp=_linear("unreduce"))
 _add("route_all", lambda ts, a: [F64, ts[1], F64], lambda ts, a: Array(F64, ts[1].ndim),
-     "_rt.route_all({0}, {1}, {2})")
-_add("route", _as_is, lambda ts, a: Array(F64, ts[1].ndim), "_rt.route({0}, {1}, {2}, {axis})")
+     "_rt.route_all({0}, {1}, {2})", jvp=_linear("route_all"))
+_add("route", _as_is, lambda ts, a: Array(F64, ts[1].ndim), "_rt.route({0}, {1}, {2}, {axis})", jvp=_linear("route"))
+# (forward mode over it: linear in g; its derivative in x has no rule yet, a refusal)
 _add("prod_adjoint", _as_is, lambda ts, a: Array(F64, ts[1].ndim),
+     jvp=lambda ts, args, o, attrs: NotImplemented if ts[1] is not None else _linear_in_first(
+         ts, args, o, attrs, "prod_adjoint"),
+     fmt=
      lambda args, a: (f"_rt.prod_adjoint_all({args[0]}, {args[1]})" if a["axis"] is None
                       else f"_rt.prod_adjoint({args[0]}, {args[1]}, {a['axis']})"))
 # the adjoint of a broadcast operand: sum the broadcast dimensions away
-_add("unbroadcast", _as_is, lambda ts, a: Array(F64, ts[1].ndim), "_rt.unbroadcast({0}, {1})")
+_add("unbroadcast", _as_is, lambda ts, a: Array(F64, ts[1].ndim), "_rt.unbroadcast({0}, {1})",
+     jvp=_linear("unbroadcast"),
+     vjp=lambda g, args, o, attrs: [g + F.zeros_like(args[0], dtype=F64), None])
 # D += c: accumulate into an adjoint array in place (c broadcasts)
 _add("iadd", _as_is, lambda ts, a: None, "{0} += {1}", effect="write")
 
@@ -120,27 +156,43 @@ def _float_arrays(ts, attrs):
     return [Array(F64, t.ndim) for t in ts]
 
 
-_add("matmul", _float_arrays, _matmul_result, "np.dot({0}, {1})", vjp=_matmul_vjp)
+def _bilinear(prim):
+    """The forward rule of a product: d(a b) = da b + a db."""
+    def jvp(ts, args, o, attrs):
+        parts = [getattr(F, prim)(ts[0], args[1])] if ts[0] is not None else []
+        if ts[1] is not None:
+            parts.append(getattr(F, prim)(args[0], ts[1]))
+        return None if not parts else parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    return jvp
+
+
+_add("matmul", _float_arrays, _matmul_result, "np.dot({0}, {1})", vjp=_matmul_vjp, jvp=_bilinear("matmul"))
 _add("outer", _float_arrays, lambda ts, a: Array(F64, 2), "np.outer({0}, {1})",
-     vjp=lambda g, args, o, attrs: [F.matmul(g, args[1]), F.matmul(F.transpose(g), args[0])])
+     vjp=lambda g, args, o, attrs: [F.matmul(g, args[1]), F.matmul(F.transpose(g), args[0])],
+     jvp=_bilinear("outer"))
 _add("trace", _float_arrays, lambda ts, a: F64, "np.trace({0})",
-     vjp=lambda g, args, o, attrs: [g * F.eye_like(args[0])])
+     vjp=lambda g, args, o, attrs: [g * F.eye_like(args[0])], jvp=_linear("trace"))
 _add("eye_like", _as_is, lambda ts, a: Array(F64, 2), "np.eye({0}.shape[0], {0}.shape[1])")
 # the 2-norm of a vector (Frobenius for a matrix); norm'(0) = 0
 _add("norm", _float_arrays, lambda ts, a: F64, "_rt.norm2({0})",
-     vjp=lambda g, args, o, attrs: [F.select(F.gt(o, 0.0), g / o, 0.0) * args[0]])
+     vjp=lambda g, args, o, attrs: [F.select(F.gt(o, 0.0), g / o, 0.0) * args[0]],
+     jvp=lambda ts, args, o, attrs: None if ts[0] is None else
+     F.select(F.gt(o, 0.0), F.sum(args[0] * ts[0], axis=None) / o, 0.0))
 
 # ---- shapes -------------------------------------------------------------------------------------
 _reshape_back = lambda g, args, o, attrs: [F.reshape_like(g, args[0])] + [None] * (len(args) - 1)  # noqa: E731
-_add("transpose", _as_is, _first, "{0}.T", vjp=lambda g, args, o, attrs: [F.transpose(g)], aliases=True)
+_add("transpose", _as_is, _first, "{0}.T", vjp=lambda g, args, o, attrs: [F.transpose(g)], aliases=True,
+     jvp=_linear("transpose"))
 _add("reshape", lambda ts, a: [ts[0]] + [I64] * (len(ts) - 1), lambda ts, a: Array(ts[0].dtype, len(ts) - 1),
      lambda args, a: f"np.ascontiguousarray({args[0]}).reshape({_sources(args[1:])})", vjp=_reshape_back,
-     aliases=True)
+     aliases=True, jvp=_linear("reshape"))
 _add("reshape_like", _as_is, lambda ts, a: Array(ts[0].dtype, ts[1].ndim),
-     "np.ascontiguousarray({0}).reshape({1}.shape)", vjp=_reshape_back, aliases=True)
-_add("ravel", _as_is, lambda ts, a: Array(ts[0].dtype, 1), "np.ravel({0})", vjp=_reshape_back, aliases=True)
+     "np.ascontiguousarray({0}).reshape({1}.shape)", vjp=_reshape_back, aliases=True,
+     jvp=_linear("reshape_like"))
+_add("ravel", _as_is, lambda ts, a: Array(ts[0].dtype, 1), "np.ravel({0})", vjp=_reshape_back, aliases=True,
+     jvp=_linear("ravel"))
 _add("expand_dims", _as_is, lambda ts, a: Array(ts[0].dtype, ts[0].ndim + 1), "np.expand_dims({0}, {axis})",
-     vjp=_reshape_back, aliases=True)
+     vjp=_reshape_back, aliases=True, jvp=_linear("expand_dims"))
 
 
 def _joined_vjp(stacked):
@@ -167,10 +219,21 @@ def _same_dtype(ts, attrs):
     return [Array(dtype, t.ndim) for t in ts]
 
 
+def _joined_jvp(prim):
+    """Joins are linear: the join of the tangents (zeros for an operand without one)."""
+    def jvp(ts, args, o, attrs):
+        if all(t is None for t in ts):
+            return None
+        parts = [t if t is not None else F.zeros_like(a, dtype=F64) for t, a in zip(ts, args)]
+        return getattr(F, prim)(*parts, **attrs)
+    return jvp
+
+
 _add("concatenate", _same_dtype, _first, lambda args, a: f"np.concatenate({_sources(args)}, axis={a['axis']})",
-     vjp=_joined_vjp(stacked=False))
+     vjp=_joined_vjp(stacked=False), jvp=_joined_jvp("concatenate"))
 _add("stack", _same_dtype, lambda ts, a: Array(ts[0].dtype, ts[0].ndim + 1),
-     lambda args, a: f"np.stack({_sources(args)}, axis={a['axis']})", vjp=_joined_vjp(stacked=True))
+     lambda args, a: f"np.stack({_sources(args)}, axis={a['axis']})", vjp=_joined_vjp(stacked=True),
+     jvp=_joined_jvp("stack"))
 
 
 # ---- views: basic indexing and slicing --------------------------------------------------------

@@ -15,6 +15,9 @@ One entry per primitive, and everything about a primitive sits in its entry:
   reverse rule sums the adjoint back to each operand's shape.
 * ``vjp``      for a whole-array primitive (reductions, matmul, reshapes...), one rule per
   operand giving its adjoint contribution directly: ``lambda g, *operands, o: ...``.
+* ``jvp``      for a whole-array primitive, its forward rule: ``jvp(tangents, operands, o,
+  attrs)`` gives the result's tangent from the operands' tangents (None for a zero one).
+  Elementwise primitives need none: their ``partials`` give both directions.
 * ``aliases``  the result is a view that shares memory with operand 0 (a slice, ``.T``, a
   reshape); `adjit.ir.alias` builds the memory model from this flag alone.
 
@@ -44,6 +47,7 @@ class Primitive:
     array_fmt: object = None  # elementwise primitives: the source when an operand is an array
     vjp: Optional[tuple] = None  # whole-array primitives: per operand, (g, *operands, o) -> contribution
     aliases: bool = False     # the result shares memory with operand 0 (a view)
+    jvp: Optional[Callable] = None  # whole-array primitives: (tangents, operands, o, attrs) -> tangent
 
     def source(self, args, attrs, types=()):
         fmt = self.fmt
@@ -66,11 +70,12 @@ class Primitive:
 PRIMITIVES = {}
 
 
-def register(name, args, result, fmt, partials=None, effect="pure", array_fmt=None, vjp=None, aliases=False):
+def register(name, args, result, fmt, partials=None, effect="pure", array_fmt=None, vjp=None, aliases=False,
+             jvp=None):
     """Add primitive `name` to the table (see the module docstring for the fields)."""
     if array_fmt is not None:  # elementwise: the same rules lifted to arrays (broadcasting)
         args, result = _lift_args(args), _lift_result(args, result)
-    PRIMITIVES[name] = Primitive(name, args, result, fmt, partials, effect, array_fmt, vjp, aliases)
+    PRIMITIVES[name] = Primitive(name, args, result, fmt, partials, effect, array_fmt, vjp, aliases, jvp)
 
 
 _add = register
@@ -146,7 +151,9 @@ _add("pow", _pow_args, _first, "{0} ** {1}",
      (lambda x, y, o: F.pow_dbase(x, y),
       lambda x, y, o: F.select(F.gt(x, 0.0), o * F.log(x), 0.0)), array_fmt="{0} ** {1}")
 # d(x**y)/dx, 0 where y == 0
-_add("pow_dbase", _pow_args, _f64, "_rt.pow_dbase({0}, {1})", array_fmt="_rt.pow_dbase_array({0}, {1})")
+_add("pow_dbase", _pow_args, _f64, "_rt.pow_dbase({0}, {1})", array_fmt="_rt.pow_dbase_array({0}, {1})",
+     partials=(lambda x, y, o: y * F.pow_dbase(x, y - 1.0),
+               lambda x, y, o: F.select(F.gt(x, 0.0), F.pow(x, y - 1.0) * (1.0 + y * F.log(x)), 0.0)))
 _add("neg", lambda ts, a: [promote(*ts)], _first, "-{0}", (lambda x, o: -1,), array_fmt="-{0}")
 _add("abs", lambda ts, a: [promote(*ts)], _first, "abs({0})", (lambda x, o: F.sign(x),), array_fmt="np.abs({0})")
 _add("max", _promoted, _first, "max({0}, {1})",

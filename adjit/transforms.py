@@ -1,0 +1,320 @@
+"""Transformations beyond the gradient: jvp, Jacobians, Hessians, and their composition.
+
+An adjit object stands for a Python function plus the transformations applied to it, and
+each transformation is IR -> IR, so they compose by construction:
+
+* ``adjit.jvp(f, primals, tangents)``: forward mode (`adjit.ad.forward`) of f's IR;
+* ``adjit.jvp(adjit.grad(f), ...)``: forward mode of the *gradient's* IR, which is a
+  Hessian-vector product, with no new machinery;
+* ``adjit.jacfwd(f)``: a loop over the basis directions whose body is a copy of f's jvp
+  IR (`adjit.ir.inline`), compiled as one function; ``adjit.hessian(f)`` is
+  ``jacfwd(grad(f))``; ``adjit.grad(adjit.grad(f))`` is the Jacobian of the scalar inner
+  gradient, the same loop.
+
+Every copy makes fresh values for its tangents, so nested derivatives cannot confuse their
+perturbations: d/dx [x * d/dy (x + y)] is 1.
+"""
+import inspect
+import weakref
+
+import numpy as np
+
+from .ad.forward import forward
+from .api import Grad, Jit, _Compiled
+from .errors import AdjitError, GradientError
+from .frontend import translate
+from .ir import verify
+from .ir.builder import Builder
+from .ir.core import Function, Value
+from .ir.inline import inline
+from .ir.sym import building
+from .ir.types import F64, Array, is_array, is_float
+from .passes import dce, simplify
+
+_FULL = ("s", False, False, False)  # the spec entry of ':'
+
+
+def _python_function(func):
+    return func.py_func if isinstance(func, _Compiled) else func
+
+
+def _names(func):
+    return list(inspect.signature(_python_function(func)).parameters)
+
+
+def base_ir(func, types):
+    """The IR that a transformation of `func` starts from, for argument `types`, and how its
+    yields become the Python result: the function itself, or (for a gradient object) its
+    reverse-mode IR, whose yields are (value, gradient, ...)."""
+    if isinstance(func, Grad):
+        wrt = func._wrt(_names(func), types)
+        ir = func._build_ir(tuple(types) + (wrt,))[0]
+        return ir, ("grad", isinstance(func.argnums, tuple), func.with_value)
+    fn = dce(translate(_python_function(func), list(types)))
+    verify(fn)
+    return fn, ("tuple" if fn.returns_tuple else "single",)
+
+
+def pack(values, shape):
+    """The Python result of a function whose IR yields `values`, given how it is shaped."""
+    values = [_number(v) for v in values]
+    if shape[0] == "single":
+        return values[0]
+    if shape[0] == "tuple":
+        return tuple(values)
+    _, many, with_value = shape
+    grads = tuple(values[1:]) if many else values[1]
+    return (values[0], grads) if with_value else grads
+
+
+def _number(v):
+    return float(v) if np.ndim(v) == 0 and not isinstance(v, (bool, np.bool_, int, np.integer)) else v
+
+
+# ---- jvp ---------------------------------------------------------------------------------
+class Jvp(_Compiled):
+    """The compiled ``f_jvp(*primals, *tangents) -> (*outs, *tangent_outs)`` of a function."""
+
+    def __init__(self, func):
+        super().__init__(_python_function(func))
+        self.inner = func
+        self.shapes = {}
+
+    def _generated_name(self):
+        return self.py_func.__name__ + "_jvp"
+
+    def _build_ir(self, key):
+        types, wrt = key[:-1], key[-1]
+        ir, shape = base_ir(self.inner, types)
+        self.shapes[key] = shape
+        out = dce(simplify(forward(ir, wrt)))
+        verify(out)
+        return out, (), {}
+
+    def __call__(self, primals, tangents):
+        primals, tangents = tuple(primals), tuple(tangents)
+        if len(primals) != len(tangents):
+            raise AdjitError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal")
+        names, values, types = self._types(primals, {})
+        wrt = tuple(k for k, t in enumerate(types) if is_float(t))
+        tans = [_tangent_value(tangents[k], values[k], names[k]) for k in wrt]
+        for k, t in enumerate(tangents):
+            if k not in wrt and not (t is None or (np.ndim(t) == 0 and t == 0)):
+                raise AdjitError(f"jvp: argument {names[k]!r} is not a float or a float64 array, so its tangent "
+                                 "must be None (it has no derivative)")
+        key = types + (wrt,)
+        spec = self._specialise(key)
+        out = self._run(spec, list(values) + tans)
+        n = len(out) // 2
+        shape = self.shapes[key]
+        return pack(out[:n], shape), pack(out[n:], shape)
+
+
+def _tangent_value(t, primal, name):
+    if isinstance(primal, np.ndarray):
+        t = np.asarray(t, dtype=np.float64)
+        if t.shape != primal.shape:
+            raise AdjitError(f"jvp: the tangent of {name!r} has shape {t.shape}, its primal {primal.shape}")
+        return t
+    if isinstance(t, np.ndarray) and t.ndim > 0:
+        raise AdjitError(f"jvp: the tangent of the number {name!r} must be a number")
+    return float(t)
+
+
+_JVPS = weakref.WeakKeyDictionary()
+
+
+def _cached(table, func, make):
+    try:
+        obj = table.get(func)
+    except TypeError:  # not weak-referenceable
+        return make()
+    if obj is None:
+        obj = table[func] = make()
+    return obj
+
+
+def jvp(f, primals, tangents):
+    """Forward mode: ``(f(*primals), the derivative of f at primals in the direction tangents)``.
+
+    As in JAX: `primals` and `tangents` are tuples, one tangent per primal (None, or 0, for
+    an int or bool argument); the result has f's structure.  `f` may be a plain function,
+    an ``adjit.jit`` one, or a gradient made by ``adjit.grad`` / ``value_and_grad`` (then the
+    tangent of the gradient is a Hessian-vector product).
+    """
+    return _cached(_JVPS, f, lambda: Jvp(f))(primals, tangents)
+
+
+# ---- Jacobians by forward mode -------------------------------------------------------------
+def _size(b, x):
+    """The number of elements of array value `x`, as an IR value."""
+    n = b.const(1)
+    for d in range(x.type.ndim):
+        n = b.emit("mul", [n, b.emit("shape", [x], {"dim": d})])
+    return n
+
+
+def _dims(b, x):
+    return [b.emit("shape", [x], {"dim": d}) for d in range(x.type.ndim)] if is_array(x.type) else []
+
+
+def jacobian_ir(jvp_fn, n_params, out_index, wrt):
+    """An IR function ``(params) -> (outs..., J_1, ..., J_k)``: the primal outputs, then for
+    each param in `wrt` the Jacobian of output `out_index` with respect to it (shape
+    ``out.shape + in.shape``), one jvp per basis direction in a compiled loop."""
+    params = [Value(p.type, p.hint) for p in jvp_fn.params[:n_params]]
+    b = Builder()
+    b.loop_carries_new = lambda name: False
+    with building(b):
+        b.block.params = params
+        zeros = [b.emit("zeros_like", [params[k]], {"dtype": F64}) if is_array(params[k].type) else b.const(0.0)
+                 for k in wrt]
+        outs = inline(b, jvp_fn, params + zeros)  # the primal outputs (tangents zero)
+        n_out = len(outs) // 2
+        out = outs[out_index]
+        if not is_float(out.type):
+            raise GradientError("the Jacobian needs a float or float64-array output")
+        jacobians = []
+        for j, k in enumerate(wrt):
+            x = params[k]
+            in_dims = _dims(b, x)
+            J = b.emit("zeros", _dims(b, out) + in_dims, {"dtype": F64}) if (is_array(out.type) or in_dims) \
+                else None
+            if not is_array(x.type):  # a number: one direction
+                t = inline(b, jvp_fn, params + [b.const(1.0) if i == j else zeros[i] for i in range(len(wrt))])
+                jacobians.append(t[n_out + out_index])
+                continue
+            n = _size(b, x)
+            flat = b.emit("reshape", [J] + ([_size(b, out)] if is_array(out.type) else []) + [n])
+
+            def body(i, j=j, x=x, n=n, flat=flat, in_dims=in_dims):
+                e = b.emit("zeros", [n], {"dtype": F64})
+                b.emit("store", [e, i, b.const(1.0)])
+                direction = b.emit("reshape", [e] + in_dims)
+                t = inline(b, jvp_fn, params + [direction if m == j else zeros[m] for m in range(len(wrt))])
+                tangent = t[n_out + out_index]
+                if is_array(out.type):
+                    b.emit("view_store", [flat, i, b.emit("ravel", [tangent])], {"spec": (_FULL, ("i",))})
+                else:
+                    b.emit("store", [flat, i, tangent])
+            b.for_(b.const(0), n, b.const(1), body)
+            jacobians.append(J)
+        b.block.yields = outs[:n_out] + jacobians
+    return Function(jvp_fn.name.replace("_jvp", "") + "_jac", params, b.block, jvp_fn.filename, returns_tuple=True)
+
+
+class JacFwd(_Compiled):
+    """``adjit.jacfwd(f, argnums)``: the Jacobian by forward mode, in one compiled function."""
+
+    def __init__(self, func, argnums=0, out_index=None):
+        super().__init__(_python_function(func))
+        self.inner, self.argnums, self.out_index = func, argnums, out_index
+        self.shapes = {}
+
+    def _generated_name(self):
+        return self.py_func.__name__ + "_jacfwd"
+
+    def _build_ir(self, key):
+        types, wrt = key[:-1], key[-1]
+        ir, shape = base_ir(self.inner, types)
+        if shape[0] == "tuple" or (shape[0] == "grad" and (shape[1] or shape[2])):
+            raise GradientError(f"jacfwd/hessian of {self.py_func.__name__}(): the function must have one output "
+                                "(a float or an array); for a tuple of outputs, take the Jacobian of each")
+        out_index = 1 if shape[0] == "grad" else 0
+        fn = forward(ir, wrt)
+        out = dce(simplify(jacobian_ir(fn, len(types), out_index, list(wrt))))
+        verify(out)
+        self.shapes[key] = len(fn.body.yields) // 2
+        return out, (), {}
+
+    def _wrt(self, names, types):
+        return Grad._wrt(self, names, types)
+
+    def __call__(self, *args):
+        names, values, types = self._types(args, {})
+        wrt = self._wrt(names, types)
+        key = types + (wrt,)
+        spec = self._specialise(key)
+        out = self._run(spec, values)
+        jacs = [_number(j) for j in out[self.shapes[key]:]]
+        return tuple(jacs) if isinstance(self.argnums, tuple) else jacs[0]
+
+
+def jacfwd(f, argnums=0):
+    """The Jacobian of `f` by forward mode, as a function: ``jacfwd(f)(x)`` has shape
+    ``f(x).shape + x.shape`` (JAX's convention); a tuple `argnums` gives a tuple."""
+    return JacFwd(f, argnums)
+
+
+def hessian(f, argnums=0):
+    """The Hessian of scalar `f`: forward mode over reverse mode, ``jacfwd(grad(f))``."""
+    return JacFwd(Grad(f, argnums if not isinstance(argnums, tuple) else argnums[0]), 0 if not isinstance(
+        argnums, tuple) else argnums[0])
+
+
+def hvp(f, primals, tangents):
+    """A Hessian-vector product of scalar `f`: the jvp of its gradient with respect to every
+    float argument, ``(grad, H @ v)``."""
+    names = _names(f)
+    floats = tuple(k for k, p in enumerate(primals) if isinstance(p, float) or (
+        isinstance(p, np.ndarray) and p.dtype == np.float64))
+    if not floats:
+        raise AdjitError(f"hvp: {_python_function(f).__name__}() has no float argument ({', '.join(names)})")
+    g = Grad(f, floats if len(floats) > 1 else floats[0])
+    return jvp(g, primals, tangents)
+
+
+class GradOfGradient(JacFwd):
+    """``adjit.grad(g)`` / ``value_and_grad(g)`` of a gradient `g` whose output is a float
+    (``g = adjit.grad(f)`` of a float argument): forward mode over g's reverse mode, which
+    computes exactly the gradient of g (JAX's grad(grad(f)))."""
+
+    def __init__(self, inner, argnums=0, with_value=False):
+        super().__init__(inner, argnums)
+        self.with_value = with_value
+
+    def _generated_name(self):
+        return self.py_func.__name__ + "_grad_grad"
+
+    def _build_ir(self, key):
+        types = key[:-1]
+        ir, shape = base_ir(self.inner, types)
+        if shape[0] != "grad" or shape[1] or shape[2] or ir.body.yields[1].type != F64:
+            raise GradientError(
+                f"adjit.grad of a gradient of {self.py_func.__name__}() needs that gradient to be one float "
+                "(the derivative with respect to one float argument)",
+                hint="for the second derivatives with respect to an array, use adjit.hessian(f)")
+        return super()._build_ir(key)
+
+    def __call__(self, *args):
+        names, values, types = self._types(args, {})
+        wrt = self._wrt(names, types)
+        key = types + (wrt,)
+        spec = self._specialise(key)
+        out = self._run(spec, values)
+        n = self.shapes[key]
+        value, grads = _number(out[1]), [_number(j) for j in out[n:]]
+        grad = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
+        return (value, grad) if self.with_value else grad
+
+
+# ---- calling a transformed function from compiled code ------------------------------------
+def inline_call(builder, obj, args):
+    """Inline, at a call in compiled code, the *transformed* IR of adjit object `obj`
+    (never its Python source): returns the call's result as a Value or a tuple of them."""
+    types = tuple(a.type for a in args)
+    if isinstance(obj, Grad):
+        ir, shape = base_ir(obj, types)
+        outs = inline(builder, ir, list(args))
+        grads = tuple(outs[1:]) if shape[1] else outs[1]
+        return (outs[0], grads) if shape[2] else grads
+    if isinstance(obj, JacFwd):
+        key = types + (obj._wrt(_names(obj), types),)
+        ir = obj._build_ir(key)[0]
+        outs = inline(builder, ir, list(args))
+        n = obj.shapes[key]
+        if isinstance(obj, GradOfGradient):
+            grads = tuple(outs[n:]) if isinstance(obj.argnums, tuple) else outs[n]
+            return (outs[1], grads) if obj.with_value else grads
+        return tuple(outs[n:]) if isinstance(obj.argnums, tuple) else outs[n]
+    raise AdjitError(f"adjit cannot call {type(obj).__name__} objects from compiled code")
