@@ -20,6 +20,7 @@ import weakref
 import numpy as np
 
 from .ad.forward import forward
+from .ad.reverse import vjp as reverse_vjp
 from .api import Grad, Jit, _Compiled
 from .errors import AdjitError, GradientError
 from .frontend import translate
@@ -145,6 +146,81 @@ def jvp(f, primals, tangents):
     return _cached(_JVPS, f, lambda: Jvp(f))(primals, tangents)
 
 
+# ---- vjp ---------------------------------------------------------------------------------
+class Vjp(_Compiled):
+    """The compiled ``f_vjp(*primals, *cotangents) -> (*outs, *grads)`` of a function."""
+
+    def __init__(self, func):
+        super().__init__(_python_function(func))
+        self.inner = func
+        self.shapes = {}
+
+    def _generated_name(self):
+        return self.py_func.__name__ + "_vjp"
+
+    def _build_ir(self, key):
+        types, wrt = key[:-1], key[-1]
+        ir, shape = base_ir(self.inner, types)
+        self.shapes[key] = (shape, [k for k, y in enumerate(ir.body.yields) if is_float(y.type)],
+                            len(ir.body.yields))
+        out = dce(simplify(reverse_vjp(ir, wrt)))
+        verify(out)
+        return out, (), {}
+
+    def bind(self, primals):
+        names, values, types = self._types(tuple(primals), {})
+        wrt = tuple(k for k, t in enumerate(types) if is_float(t))
+        key = types + (wrt,)
+        return key, self._specialise(key), values, wrt, names
+
+
+def vjp(f, *primals):
+    """Reverse mode for any outputs: ``(f(*primals), vjp_fn)``, where ``vjp_fn(cotangent)``
+    returns one entry per primal, the cotangent pulled back through f (None for an int or
+    bool primal).  `cotangent` has the structure of f's output (a tuple for a tuple).
+
+    Each call of ``vjp_fn`` runs f's forward sweep again (compiled, in the same call as the
+    reverse sweep): nothing is kept between calls, so ``vjp_fn`` is safe to call often."""
+    obj = _cached(_VJPS, f, lambda: Vjp(f))
+    key, spec, values, wrt, names = obj.bind(primals)
+    shape, floats, n_out = obj.shapes[key]
+
+    def vjp_fn(cotangent):
+        cts = _flatten(cotangent, shape, n_out)
+        for k in range(n_out):
+            if k not in floats and cts[k] is not None and not (np.ndim(cts[k]) == 0 and cts[k] == 0):
+                raise AdjitError(f"vjp: output {k} of {obj.py_func.__name__}() is not a float, so its cotangent "
+                                 "must be None")
+        seeds = [np.asarray(cts[k], dtype=np.float64) if np.ndim(cts[k]) > 0 else float(cts[k]) for k in floats]
+        out = obj._run(spec, list(values) + seeds)
+        result = [None] * len(primals)
+        for k, g in zip(wrt, out[n_out:]):
+            result[k] = _number(g)
+        return tuple(result)
+
+    # f's value, by f compiled (on copies: vjp, like grad, never changes the caller's arrays)
+    run = f if isinstance(f, Grad) else _cached(_JITS, f, lambda: Jit(_python_function(f)))
+    value = run(*[v.copy() if isinstance(v, np.ndarray) else v for v in values])
+    return value, vjp_fn
+
+
+def _flatten(cotangent, shape, n_out):
+    if shape[0] == "single":
+        return [cotangent]
+    if shape[0] == "tuple":
+        cts = list(cotangent)
+        if len(cts) != n_out:
+            raise AdjitError(f"vjp: the function returns {n_out} values, the cotangent has {len(cts)}")
+        return cts
+    _, many, with_value = shape
+    grads = list(cotangent[1] if with_value else cotangent) if many else [cotangent[1] if with_value else cotangent]
+    return [cotangent[0] if with_value else 0.0] + grads
+
+
+_VJPS = weakref.WeakKeyDictionary()
+_JITS = weakref.WeakKeyDictionary()
+
+
 # ---- Jacobians by forward mode -------------------------------------------------------------
 def _size(b, x):
     """The number of elements of array value `x`, as an IR value."""
@@ -238,6 +314,79 @@ class JacFwd(_Compiled):
         out = self._run(spec, values)
         jacs = [_number(j) for j in out[self.shapes[key]:]]
         return tuple(jacs) if isinstance(self.argnums, tuple) else jacs[0]
+
+
+def jacobian_rev_ir(primal, vjp_fn, out_index, wrt):
+    """An IR function ``(params) -> (outs..., J_1, ..., J_k)`` like `jacobian_ir`, by reverse
+    mode: one vjp per output component, in a compiled loop, filling every J_k at once."""
+    from .ir.alias import MemoryModel
+    n_params, n_out = len(primal.params), len(primal.body.yields)
+    floats = [k for k, y in enumerate(primal.body.yields) if is_float(y.type)]
+    params = [Value(p.type, p.hint) for p in primal.params]
+    b = Builder()
+    b.loop_carries_new = lambda name: False
+    with building(b):
+        b.block.params = params
+        written = set(MemoryModel(primal).written_params())
+        safe = [b.emit("copy", [p]) if k in written else p for k, p in enumerate(params)]
+        outs = inline(b, primal, safe)  # the outputs (their shapes), on copies of written arguments
+        out = outs[out_index]
+        if not is_float(out.type):
+            raise GradientError("the Jacobian needs a float or float64-array output")
+
+        def cotangents(seed):
+            return [seed if k == out_index else (b.emit("zeros_like", [outs[k]], {"dtype": F64})
+                                                 if is_array(outs[k].type) else b.const(0.0)) for k in floats]
+        if not is_array(out.type):  # one output number: one vjp, the gradients are the rows
+            grads = inline(b, vjp_fn, params + cotangents(b.const(1.0)))[n_out:]
+            b.block.yields = outs + grads
+            return Function(primal.name + "_jacrev", params, b.block, primal.filename, returns_tuple=True)
+        m, out_dims = _size(b, out), _dims(b, out)
+        jacobians, flats = [], []
+        for k in wrt:
+            x = params[k]
+            J = b.emit("zeros", out_dims + _dims(b, x), {"dtype": F64})
+            jacobians.append(J)
+            flats.append(b.emit("reshape", [J, m] + ([_size(b, x)] if is_array(x.type) else [])))
+
+        def body(j):
+            e = b.emit("zeros", [m], {"dtype": F64})
+            b.emit("store", [e, j, b.const(1.0)])
+            grads = inline(b, vjp_fn, params + cotangents(b.emit("reshape", [e] + out_dims)))[n_out:]
+            for flat, g in zip(flats, grads):
+                if is_array(g.type):
+                    b.emit("view_store", [flat, j, b.emit("ravel", [g])], {"spec": (("i",), _FULL)})
+                else:
+                    b.emit("store", [flat, j, g])
+        b.for_(b.const(0), m, b.const(1), body)
+        b.block.yields = outs + jacobians
+    return Function(primal.name + "_jacrev", params, b.block, primal.filename, returns_tuple=True)
+
+
+class JacRev(JacFwd):
+    """``adjit.jacrev(f, argnums)``: the Jacobian by reverse mode, in one compiled function."""
+
+    def _generated_name(self):
+        return self.py_func.__name__ + "_jacrev"
+
+    def _build_ir(self, key):
+        types, wrt = key[:-1], key[-1]
+        primal, shape = base_ir(self.inner, types)
+        if shape[0] == "tuple" or (shape[0] == "grad" and (shape[1] or shape[2])):
+            raise GradientError(f"jacrev of {self.py_func.__name__}(): the function must have one output "
+                                "(a float or an array); for a tuple of outputs, take the Jacobian of each")
+        out_index = 1 if shape[0] == "grad" else 0
+        v = reverse_vjp(base_ir(self.inner, types)[0], wrt)
+        out = dce(simplify(jacobian_rev_ir(primal, v, out_index, list(wrt))))
+        verify(out)
+        self.shapes[key] = len(primal.body.yields)
+        return out, (), {}
+
+
+def jacrev(f, argnums=0):
+    """The Jacobian of `f` by reverse mode: the same result as `jacfwd`, one reverse sweep
+    per output element (better when f has fewer outputs than inputs)."""
+    return JacRev(f, argnums)
 
 
 def jacfwd(f, argnums=0):

@@ -43,7 +43,7 @@ from ..ir.alias import MemoryModel
 from ..ir.core import Function, Value, loop_parts, walk_ops
 from ..ir.primitives import EXPENSIVE, PRIMITIVES, makes_view, reads_memory, writes_memory
 from ..ir.sym import Sym, building
-from ..ir.types import F64, Array, is_array
+from ..ir.types import F64, Array, is_array, is_float
 from .activity import active_values
 from .prepare import add_trip_counts, snapshot_whole_reads
 
@@ -99,11 +99,15 @@ class _DryRun(Exception):
 
 
 class ReverseMode:
-    def __init__(self, fn, wrt):
+    def __init__(self, fn, wrt, seeded=False):
         add_trip_counts(fn.body)
         snapshot_whole_reads(fn)
         self.fn = fn
         self.wrt = list(wrt)
+        # seeded (a vjp): every float output's adjoint is a parameter of the result, the
+        # cotangent; otherwise the one float output's adjoint is 1.0 (a gradient)
+        self.seeded = seeded
+        self.seeds = [k for k, y in enumerate(fn.body.yields) if is_float(y.type)] if seeded else [0]
         self.active = active_values(fn, [fn.params[k] for k in self.wrt])
         self.defs, self.parent_loop = _index_definitions(fn)
         self.mem = MemoryModel(fn)
@@ -201,6 +205,7 @@ class ReverseMode:
         with building(dry):
             self.b = dry
             self.frames = [{}]
+            self.cotangents = [Value(self.fn.body.yields[k].type) for k in self.seeds]
             self._reverse_sweep(dry_params=True)
         # Real run.
         self.mode = "real"
@@ -216,7 +221,8 @@ class ReverseMode:
         self.b = b
         with building(b):
             params = [Value(p.type, p.hint) for p in self.fn.params]
-            b.block.params = params
+            self.cotangents = [Value(self.fn.body.yields[k].type, "ct") for k in self.seeds] if self.seeded else []
+            b.block.params = params + self.cotangents
             self.fmap = dict(zip(self.fn.params, params))
             for p, new in zip(self.fn.params, params):
                 # never modify the caller's array, through any name of it
@@ -225,12 +231,12 @@ class ReverseMode:
                     self.fmap[p].hint = p.hint
                 self._remember(p, self.fmap[p])
             self._forward_block(self.fn.body)
-            value = self.fmap[self.fn.body.yields[0]]
+            outs = [self.fmap[y] for y in self.fn.body.yields] if self.seeded else [self.fmap[self.fn.body.yields[0]]]
             self.frames = [{}]
             grads = self._reverse_sweep()
-            b.block.yields = [value] + grads
-        out = Function(self.fn.name + "_grad", params, b.block, self.fn.filename, returns_tuple=True)
-        return out
+            b.block.yields = outs + grads
+        name = self.fn.name + ("_vjp" if self.seeded else "_grad")
+        return Function(name, params + self.cotangents, b.block, self.fn.filename, returns_tuple=True)
 
     def _missing(self, name, t):
         b = self.b
@@ -498,10 +504,8 @@ class ReverseMode:
     # ---- reverse sweep --------------------------------------------------------------------------------
     def _reverse_sweep(self, dry_params=False):
         b = self.b
-        ret = self.fn.body.yields[0]
-        b.set(("d", ret.id), b.const(1.0))
         self._allocate_adjoints(self.fn.params)
-        self._reverse_block(self.fn.body)
+        self._reverse_block(self.fn.body, seed=self._seed)
         grads = []
         for k in self.wrt:
             p = self.fn.params[k]
@@ -536,9 +540,19 @@ class ReverseMode:
         self.relevant[op] = r
         return r
 
-    def _reverse_block(self, block):
+    def _seed(self):
+        """The adjoints of the outputs: 1.0 for a gradient, the cotangents for a vjp."""
+        if not self.seeded:
+            self.b.set(("d", self.fn.body.yields[0].id), self.b.const(1.0))
+            return
+        for k, ct in zip(self.seeds, self.cotangents):
+            self.accumulate(self.fn.body.yields[k], ct)
+
+    def _reverse_block(self, block, seed=None):
         self._allocate_adjoints([r for op in block.ops for r in op.results], [op for op in block.ops
                                                                               if op in self.permuted])
+        if seed is not None:  # once the buffers exist: an output may be an array with one
+            seed()
         for op in reversed(block.ops):
             if self._is_relevant(op):
                 {"if": self._reverse_if, "for": self._reverse_loop, "while": self._reverse_loop}.get(
@@ -718,5 +732,12 @@ def _error(loc, message, hint=None):
 
 
 def reverse(fn, wrt):
-    """The gradient function of `fn` with respect to the params at positions `wrt`."""
+    """The gradient function of `fn` with respect to the params at positions `wrt`:
+    ``f_grad(*params) -> (value, *grads)``; `fn` returns one float."""
     return ReverseMode(fn, wrt).build()
+
+
+def vjp(fn, wrt):
+    """The vector-Jacobian product of `fn` (any outputs): ``f_vjp(*params, *cotangents) ->
+    (*outputs, *grads)``, one cotangent per float output, in order."""
+    return ReverseMode(fn, wrt, seeded=True).build()
