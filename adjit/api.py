@@ -63,6 +63,8 @@ class _Compiled:
             if not kwargs and len(args) == len(names):
                 self._param_names = names
         types = tuple(type_of(v, n, self.py_func.__name__) for n, v in zip(names, values))
+        if any(t == F64 and isinstance(v, np.ndarray) for t, v in zip(types, values)):
+            values = [float(v) if t == F64 else v for t, v in zip(types, values)]  # a 0-d float array
         return names, values, types
 
     def _specialise(self, types):

@@ -18,8 +18,10 @@ def type_of(value, name, func_name):
     if isinstance(value, (float, np.float64)):
         return F64
     if isinstance(value, np.ndarray):
-        if value.ndim == 0:
-            raise AdjitTypeError(f"argument {name!r} of {func_name}() is a 0-d array",
+        if value.ndim == 0:  # what NumPy returns for some scalar operations: taken as a number
+            if value.dtype == np.float64:
+                return F64
+            raise AdjitTypeError(f"argument {name!r} of {func_name}() is a 0-d {value.dtype} array",
                                  hint=f"pass a number instead, e.g. float({name})")
         t = _DTYPES.get(value.dtype)
         if t is None:

@@ -49,7 +49,6 @@ from .prepare import add_trip_counts, snapshot_whole_reads
 
 
 
-_RESHAPES = ("reshape", "reshape_like", "ravel")
 # ops of reverse mode's output without a reverse rule of their own (see _check_reverse_only)
 _NO_REVERSE_RULE = ("array_tape", "tape_append", "tape_row", "tape_grow", "tape_reserve", "unreduce", "route",
                     "route_all", "prod_adjoint")
@@ -145,8 +144,8 @@ class ReverseMode:
     # ---- restrictions -------------------------------------------------------------------------
     def _check_arrays(self):
         """Refuse what the adjoint buffers cannot follow: a written array that may be one of
-        several allocations (it flows through an `if` or a loop), and a reshape of a view
-        that is written (it shares memory only when the view happens to be contiguous)."""
+        several allocations (it flows through an `if` or a loop).  (A written reshape of a view
+        that may not be contiguous is refused by the frontend, for jit too.)"""
         for v in sorted(self.shared, key=lambda v: v.id):
             d = self.defs[v]
             loc = (d.op.loc if d.op is not None else None) or (d.loop.loc if d.loop is not None else None)
@@ -160,11 +159,7 @@ class ReverseMode:
                              "adjit cannot tell which memory a write through it changes",
                              "write into arrays created once before the loops, or build new arrays "
                              "with expressions (h = h + v rather than h += v)")
-            for op in views:
-                if op.prim in _RESHAPES and not self._contiguous(op.args[0]):
-                    raise _error(op.loc, f"cannot differentiate through a write into a reshape of a view "
-                                 f"(`{v.hint or 'array'}`): whether it shares memory depends on its strides",
-                                 "reshape the original array, or copy the view first: v.copy().reshape(...)")
+
 
     def _check_reverse_only(self):
         """Ops that only reverse mode's own output contains (tapes, adjoint helpers) have no
@@ -184,16 +179,6 @@ class ReverseMode:
         if made_by is None:  # a parameter
             return self.mem.written(v)
         return self.mem.written_after(v, made_by)
-
-    def _contiguous(self, v):
-        """Is `v` certainly C-contiguous, so that a reshape of it is a view?  An allocation
-        is (a written parameter is copied first), and so is a reshape of a contiguous array."""
-        while not self.mem.is_root(v):
-            op = self.mem.view_op(v)
-            if op is None or op.prim not in _RESHAPES + ("expand_dims",):
-                return False
-            v = op.args[0]
-        return True
 
     # ---- driver ---------------------------------------------------------------------------------
     def build(self):
@@ -472,14 +457,16 @@ class ReverseMode:
         for a in values:
             if a not in self.memory or (a in self.shared and not self.mem.is_root(a)):
                 continue
+            # C-ordered whatever the array's layout, so that a reshape of the buffer is a view
+            # exactly when the reshape of the array is (np.zeros_like keeps a Fortran order)
             d = self.defs[a]
             if d.op is not None and d.op.prim in ("zeros", "ones", "empty", "full"):
-                shape = d.op.args[:len(d.op.args) - (d.op.prim == "full")]
-                d_a = self.b.emit("zeros", [self.primal(n) for n in shape], {"dtype": F64})
-            elif d.op is not None and d.op.prim in ("zeros_like", "ones_like", "empty_like", "copy"):
-                d_a = self.b.emit("zeros_like", [self.primal(d.op.args[0])], {"dtype": F64})
+                shape = [self.primal(n) for n in d.op.args[:len(d.op.args) - (d.op.prim == "full")]]
             else:
-                d_a = self.b.emit("zeros_like", [self.primal(a)], {"dtype": F64})
+                like = self.primal(d.op.args[0] if d.op is not None and d.op.prim in (
+                    "zeros_like", "ones_like", "empty_like", "copy") else a)
+                shape = [self.b.emit("shape", [like], {"dim": k}) for k in range(a.type.ndim)]
+            d_a = self.b.emit("zeros", shape, {"dtype": F64})
             d_a.hint = "d_" + (a.hint or "a")
             self.b.set(("D", a.id), d_a)
         for op in loops:

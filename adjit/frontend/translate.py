@@ -764,4 +764,19 @@ def _closure_vars(func):
 
 def translate(func, arg_types):
     """The typed IR `Function` of Python function `func` for argument types `arg_types`."""
-    return Translator(func, arg_types).translate()
+    fn = Translator(func, arg_types).translate()
+    _refuse_ambiguous_reshapes(fn)
+    return fn
+
+
+def _refuse_ambiguous_reshapes(fn):
+    """A reshape of a view that may not be contiguous is a view in NumPy for some strides and a
+    copy for others; if its memory is written, the answer depends on which: refuse."""
+    from ..ir.alias import MemoryModel
+    for op in MemoryModel(fn).ambiguous_reshapes():
+        filename, lineno, text = op.loc if op.loc else (fn.filename, None, None)
+        raise UnsupportedSyntaxError(
+            "a reshape (or ravel) of a view, in memory that is written: NumPy makes it a view or a copy "
+            "depending on the view's strides, so whether the write reaches it cannot be known here",
+            filename=filename, lineno=lineno, source_line=text,
+            hint="reshape the original array, or copy the view first: v.copy().reshape(...)")

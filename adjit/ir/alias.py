@@ -26,11 +26,16 @@ from .primitives import makes_view, writes_memory
 from .types import is_array
 
 
+RESHAPES = ("reshape", "reshape_like", "ravel")
+_C_ORDER = ("zeros", "ones", "empty", "full", "copy")  # ndarray.copy() is C-ordered; np.zeros_like(a) is like a
+
+
 class MemoryModel:
     def __init__(self, fn):
         self.fn = fn
         self._roots = {}
         self._view_of = {}  # a view -> the op that made it (its operand 0 is the base)
+        self._made_by = {}  # an allocation (a root that is not a parameter) -> the op that made it
         for p in fn.params:
             if is_array(p.type):
                 self._roots[p] = frozenset([p])
@@ -87,6 +92,7 @@ class MemoryModel:
                         self._view_of[r] = op
                         changed |= self._join(r, self.roots(op.args[0]))
                     else:
+                        self._made_by[r] = op
                         changed |= self._join(r, frozenset([r]))
         return changed
 
@@ -133,6 +139,30 @@ class MemoryModel:
         if not self.is_root(v):
             return None
         return v, ops[::-1]
+
+    def certainly_contiguous(self, v):
+        """Is `v` certainly C-contiguous?  An allocation or a parameter is (a parameter by the
+        API's assumption; grad copies written ones), and so is a reshape of a contiguous array."""
+        while not self.is_root(v):
+            op = self._view_of.get(v)
+            if op is None or op.prim not in RESHAPES + ("expand_dims",):
+                return False
+            v = op.args[0]
+        op = self._made_by.get(v)
+        if op is None or op.prim in _C_ORDER:  # a parameter, np.zeros(...), a.copy()
+            return True
+        # NumPy lays out a result like its operands (np.tanh(A.T) is Fortran-ordered)
+        return all(self.certainly_contiguous(a) for a in op.args if is_array(a.type))
+
+    def ambiguous_reshapes(self):
+        """Reshapes (and ravels) of arrays that may not be contiguous, in memory written while
+        they exist: NumPy makes a view or a copy depending on the strides, which adjit cannot
+        know, and the write reaches the reshape only if it is a view."""
+        out = []
+        for v, op in self._view_of.items():
+            if op.prim in RESHAPES and self.written_after(v, op) and not self.certainly_contiguous(op.args[0]):
+                out.append(op)
+        return out
 
     def written_params(self):
         """Positions of the parameters whose memory the function writes (through any alias)."""
