@@ -228,7 +228,7 @@ class ForwardMode:
         args = [Sym(self.fmap[a]) for a in op.args]
         o = Sym(out)
         if prim.jvp is not None:
-            t = prim.jvp(tans, args, o, op.attrs)
+            t = _located(op, lambda: prim.jvp(tans, args, o, op.attrs))
             if t is NotImplemented:
                 raise _error(op.loc, f"forward mode has no rule for the derivative of `{op.prim}` in "
                              "this operand yet", "use reverse mode (adjit.grad, adjit.vjp) for this function")
@@ -260,6 +260,16 @@ def _same_shape_certain(op, t):
     arrays = [a for a in op.args if is_array(a.type)]
     return is_array(t.type) and t.type.ndim == op.result.type.ndim and (len(arrays) <= 1
                                                                          or PRIMITIVES[op.prim].jvp is not None)
+
+
+def _located(op, rule):
+    """Run a derivative rule; an error it raises without a line gets the op's."""
+    try:
+        return rule()
+    except GradientError as e:
+        if e.filename is None and op.loc:
+            raise _error(op.loc, e.message, e.hint) from None
+        raise
 
 
 def _error(loc, message, hint=None):

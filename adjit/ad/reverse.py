@@ -614,7 +614,12 @@ class ReverseMode:
         args = [Sym(thunk=lambda a=a: self.primal(a)) for a in op.args]
         out = Sym(thunk=lambda: self.primal(op.result))
         if prim.vjp is not None:
-            contributions = prim.vjp(Sym(g), args, out, op.attrs)
+            try:
+                contributions = prim.vjp(Sym(g), args, out, op.attrs)
+            except GradientError as e:  # a user's rule (adjit.custom_vjp) that does not fit: with the line
+                if e.filename is None and op.loc:
+                    raise _error(op.loc, e.message, e.hint) from None
+                raise
             for a, c in zip(op.args, contributions):
                 if c is not None and a in self.active:
                     self.accumulate(a, c)

@@ -39,8 +39,12 @@ _DTYPES = {float: F64, np.float64: F64, int: I64, np.int64: I64, bool: BOOL, np.
 def call(tr, target, path, node):
     """Translate a call of the Python object `target` (named `path` in the source)."""
     from ..api import Jit, _Compiled  # here, not at the top: adjit.api imports the frontend
+    from ..custom import _Custom
     if isinstance(target, _Compiled) and not isinstance(target, Jit):
         return _call_transformed(tr, target, path, node)
+    if isinstance(target, _Custom):
+        from .custom_rules import call_custom
+        return call_custom(tr, target, path, node)
     _refuse_transformed(tr, target, path, node)
     if hasattr(target, "py_func") and callable(getattr(target, "py_func")):
         # an adjit.jit helper (jit is the identity transformation, so this is exact) or a numba

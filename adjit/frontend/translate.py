@@ -103,6 +103,11 @@ class Translator:
         ctx = _Context(parsed)
         self.ctx = ctx
         for a, t in zip(tree.args.args, self.arg_types):
+            if isinstance(t, tuple):  # a tuple argument (custom rules take them): one param each
+                items = [Value(ti, f"{a.arg}_{k}") for k, ti in enumerate(t)]
+                params.extend(items)
+                self.assign(a.arg, Tup(items), tree)
+                continue
             v = Value(t, a.arg)
             params.append(v)
             self.b.set(a.arg, v)

@@ -314,3 +314,4 @@ def is_differentiable(prim):
 
 
 from . import array_primitives  # noqa: E402,F401  (adds the whole-array entries to the table)
+from . import custom_primitives  # noqa: E402,F401  (user-defined derivative rules)
