@@ -217,7 +217,12 @@ class ForwardMode:
                 t = b.emit("zeros_like", [new], {"dtype": F64})
             self._set(r, t)
             return
-        self._set(r, self._rule(op, new))
+        t = self._rule(op, new)
+        if t is not None and is_array(t.type) and any(t is u for u in self.tmap.values()):
+            # the rule folded to another value's tangent (x + 0.0, x * 1.0): a new array, as the
+            # result is; sharing it would let a write into one tangent reach the other
+            t = b.emit("copy", [t])
+        self._set(r, t)
 
     def _rule(self, op, out):
         """The tangent of a primitive's result from its table entry, or None (zero)."""

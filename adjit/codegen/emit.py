@@ -11,6 +11,7 @@ import keyword
 
 from ..ir.core import count_uses
 from ..ir.primitives import PRIMITIVES, reads_memory
+from ..ir.types import is_array
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "_rt", "numba"}
 
@@ -190,7 +191,8 @@ def _single_local_use(block, uses):
                     out.add(a)
         for r in op.results:
             position[r] = k
-            if _is_load(op) or any(a in reads for a in op.args):
+            # an expression over an array reads its memory as much as a load does
+            if _is_load(op) or any(a in reads or is_array(a.type) for a in op.args):
                 reads.add(r)
         if op.blocks or (op.prim in PRIMITIVES and PRIMITIVES[op.prim].effect == "write"):
             barrier_after.append(k)

@@ -91,6 +91,7 @@ MISMATCH_KINDS = (
     "tape-vs-fd",          # adjit and the tape disagree and FD sides with adjit
     "both-vs-fd",          # adjit and the tape agree, FD (smooth there) disagrees
     "grad-grad-value",     # adjit.grad(adjit.grad(f)) accepted but != the second difference of f
+    "jvp-vs-grad",         # forward mode (adjit.jvp) disagrees with reverse mode: <grad, t> != jvp's tangent
 )
 KINDS = {k: _kind(k) for k in ERROR_KINDS + MISMATCH_KINDS}
 
@@ -373,6 +374,7 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
                 fail("tape-value", f"adjit.tape returned gradients of the wrong structure or shape: {tgrads!r}")
             if skip_tape_refusals:
                 stats["tape_compared"] += 1
+        check_jvp_against_grad(f, args, argnums, g, want, args_text, stats, value_tol)
         comps = components(args, nums)
         stats["grad_components"] += len(g)
         stats["grad_nonzero"] += int(np.sum(np.abs(g) > 1e-12))
@@ -405,6 +407,48 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
                                 else "adjit's gradient disagrees with finite differences (the tape refused) ")
                  + detail)
         stats["points_ok"] += 1
+
+
+def check_jvp_against_grad(f, args, argnums, g, want, args_text, stats, value_tol):
+    """Forward mode against reverse mode, two independent transformations of the same IR:
+    adjit.jvp along a random direction t of the differentiated arguments must give f's value
+    and the tangent <grad f, t>, and leave the caller's arrays alone.  A clear refusal of
+    forward mode (a construct it has no rule for) is counted, not failed."""
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    rng = np.random.default_rng(len(args_text))
+    tangents, direction = [], []
+    for k, a in enumerate(args):
+        if isinstance(a, np.ndarray) and a.dtype == np.float64:
+            t = rng.uniform(-1.0, 1.0, a.shape) if k in nums else np.zeros(a.shape)
+        elif isinstance(a, float):
+            t = float(rng.uniform(-1.0, 1.0)) if k in nums else 0.0
+        else:
+            t = None
+        tangents.append(t)
+        if k in nums:
+            direction.extend(np.ravel(t).tolist())
+    j_args = copied(args)
+    call_text = f"adjit.jvp(f, ({args_text}), tangents)"
+    try:
+        out, tout = adjit.jvp(f, tuple(j_args), tuple(tangents))
+    except adjit.AdjitError as e:
+        if is_refusal(e):
+            stats["jvp_refused"] += 1
+            return
+        fail("adjit-crash", f"{call_text} raised {type(e).__name__}: {e}")
+    except Exception as e:
+        fail("adjit-crash", f"{call_text} raised {type(e).__name__}: {e}")
+    stats["jvp_checked"] += 1
+    if not close(out, want, *value_tol):
+        fail("jvp-vs-grad", f"{call_text} value = {out!r}, Python gives {want!r}")
+    for a, before in zip(j_args, args):
+        if isinstance(before, np.ndarray) and not np.array_equal(a, before):
+            fail("grad-wrote-input", f"{call_text} changed an argument to {a.tolist()!r}")
+    expect = float(np.dot(g, np.array(direction)))
+    scale = max(1.0, float(np.sum(np.abs(g) * np.abs(np.array(direction)))))
+    if not abs(tout - expect) <= 1e-8 * scale:
+        fail("jvp-vs-grad", f"{call_text} tangent = {tout!r}, but <adjit.grad, t> = {expect!r} "
+             f"(argnums={argnums}, t = {direction!r})")
 
 
 def _tape_crash(e, argnums, args_text):
