@@ -127,6 +127,15 @@ class Jit(_Compiled):
         return self._run(spec, values)
 
 
+def _placeholder(block):
+    """A float constant (nan) defined at the top of `block`: a yield nobody reads."""
+    from .ir.core import Op, Value
+    v = Value(F64, "unused_value")
+    v.const = (float("nan"),)
+    block.ops.insert(0, Op("const", [], [v], {"value": float("nan"), "type": F64}))
+    return v
+
+
 class Grad(_Compiled):
     """``adjit.grad(f)`` / ``adjit.value_and_grad(f)``."""
 
@@ -173,6 +182,10 @@ class Grad(_Compiled):
                                 hint="return a scalar loss, e.g. np.sum(...) of an array")
         written, write_locs = _written_params(fn)  # of the primal, before reverse mode
         g = reverse(fn, wrt)
+        if not self.with_value:
+            # grad alone: nobody reads the value, so its yield becomes a placeholder (nan) and
+            # DCE removes what only fed it.  The layout (value, grads...) stays, for base_ir.
+            g.body.yields[0] = _placeholder(g.body)
         g = dce(simplify(g))
         verify(g)
         return g, written, write_locs
@@ -282,9 +295,11 @@ def _grad_decorator(func, argnums, with_value):
         return lambda f: _grad_decorator(f, argnums, with_value)
     if isinstance(func, int) or isinstance(func, tuple):
         raise GradientError("pass argnums by keyword: adjit.grad(f, argnums=...) or @adjit.grad(argnums=...)")
-    if isinstance(func, Grad):  # grad(grad(f)): forward mode over the inner gradient's reverse mode
-        from .transforms import GradOfGradient
-        return GradOfGradient(func, argnums, with_value)
+    if _is_transformation(func):  # grad(grad(f)): forward mode over the inner transformation
+        from .transforms import GradOfGradient, JacFwd
+        if isinstance(func, (Grad, JacFwd)):
+            return GradOfGradient(func, argnums, with_value)
+        raise GradientError(f"adjit.grad cannot differentiate a {type(func).__name__} object yet")
     return Grad(func, argnums, with_value)
 
 
@@ -320,6 +335,8 @@ def show(f, *args, file=None):
 
 
 def _key(f, args):
+    if hasattr(f, "key_for"):  # a Jacobian, a Hessian...
+        return f.key_for(args)
     names, _, types = f._types(args, {})
     return types + (f._wrt(names, types),) if isinstance(f, Grad) else types
 

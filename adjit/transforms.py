@@ -51,6 +51,14 @@ def base_ir(func, types):
         wrt = func._wrt(_names(func), types)
         ir = func._build_ir(tuple(types) + (wrt,))[0]
         return ir, ("grad", isinstance(func.argnums, tuple), func.with_value)
+    if isinstance(func, JacFwd):  # a Jacobian (or a second derivative): its IR yields (outs..., J...)
+        key = tuple(types) + (func._wrt(_names(func), types),)
+        ir = func._build_ir(key)[0]
+        value_index = 1 if isinstance(func, GradOfGradient) else None
+        return ir, ("jac", func.shapes[key], isinstance(func.argnums, tuple),
+                    getattr(func, "with_value", False), value_index)
+    if isinstance(func, _Compiled) and not isinstance(func, Jit):
+        raise AdjitError(f"adjit cannot transform a {type(func).__name__} object yet")
     fn = dce(translate(_python_function(func), list(types)))
     verify(fn)
     return fn, ("tuple" if fn.returns_tuple else "single",)
@@ -63,9 +71,25 @@ def pack(values, shape):
         return values[0]
     if shape[0] == "tuple":
         return tuple(values)
+    if shape[0] == "jac":
+        _, n, many, with_value, value_index = shape
+        jacs = tuple(values[n:]) if many else values[n]
+        return (values[value_index], jacs) if with_value else jacs
     _, many, with_value = shape
     grads = tuple(values[1:]) if many else values[1]
     return (values[0], grads) if with_value else grads
+
+
+def the_output(shape, ir):
+    """The index of the one output a further derivative is taken of, or None when the
+    function has several (a tuple, value_and_grad's pair, a tuple of gradients)."""
+    if shape[0] == "single":
+        return 0
+    if shape[0] == "grad" and not shape[1] and not shape[2]:
+        return 1
+    if shape[0] == "jac" and not shape[2] and not shape[3]:
+        return shape[1]
+    return None
 
 
 def _number(v):
@@ -161,9 +185,10 @@ class Vjp(_Compiled):
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
         ir, shape = base_ir(self.inner, types)
-        self.shapes[key] = (shape, [k for k, y in enumerate(ir.body.yields) if is_float(y.type)],
-                            len(ir.body.yields))
-        out = dce(simplify(reverse_vjp(ir, wrt)))
+        seen = _seen_outputs(shape, len(ir.body.yields))  # the outputs the Python result shows
+        floats = [k for k in seen if is_float(ir.body.yields[k].type)]
+        self.shapes[key] = (shape, seen, floats, len(ir.body.yields))
+        out = dce(simplify(reverse_vjp(ir, wrt, seeds=floats)))
         verify(out)
         return out, (), {}
 
@@ -183,14 +208,18 @@ def vjp(f, *primals):
     reverse sweep): nothing is kept between calls, so ``vjp_fn`` is safe to call often."""
     obj = _cached(_VJPS, f, lambda: Vjp(f))
     key, spec, values, wrt, names = obj.bind(primals)
-    shape, floats, n_out = obj.shapes[key]
+    shape, seen, floats, n_out = obj.shapes[key]
 
     def vjp_fn(cotangent):
-        cts = _flatten(cotangent, shape, n_out)
-        for k in range(n_out):
+        cts = dict(zip(seen, _flatten(cotangent, shape, len(seen))))
+        for k in seen:
             if k not in floats and cts[k] is not None and not (np.ndim(cts[k]) == 0 and cts[k] == 0):
                 raise AdjitError(f"vjp: output {k} of {obj.py_func.__name__}() is not a float, so its cotangent "
                                  "must be None")
+        for k in floats:
+            if np.shape(cts[k]) != shapes[k]:
+                raise AdjitError(f"vjp: a cotangent of {obj.py_func.__name__}()'s output has shape "
+                                 f"{np.shape(cts[k])}, the output {shapes[k]}")
         seeds = [np.asarray(cts[k], dtype=np.float64) if np.ndim(cts[k]) > 0 else float(cts[k]) for k in floats]
         out = obj._run(spec, list(values) + seeds)
         result = [None] * len(primals)
@@ -199,22 +228,38 @@ def vjp(f, *primals):
         return tuple(result)
 
     # f's value, by f compiled (on copies: vjp, like grad, never changes the caller's arrays)
-    run = f if isinstance(f, Grad) else _cached(_JITS, f, lambda: Jit(_python_function(f)))
+    run = f if isinstance(f, _Compiled) and not isinstance(f, Jit) else \
+        _cached(_JITS, f, lambda: Jit(_python_function(f)))
     value = run(*[v.copy() if isinstance(v, np.ndarray) else v for v in values])
+    shapes = dict(zip(seen, [np.shape(v) for v in _flatten(value, shape, len(seen))]))
     return value, vjp_fn
 
 
-def _flatten(cotangent, shape, n_out):
-    if shape[0] == "single":
-        return [cotangent]
-    if shape[0] == "tuple":
-        cts = list(cotangent)
-        if len(cts) != n_out:
-            raise AdjitError(f"vjp: the function returns {n_out} values, the cotangent has {len(cts)}")
-        return cts
+def _seen_outputs(shape, n_yields):
+    """The yields of a base IR that its Python result is made of, in the result's order."""
+    if shape[0] in ("single", "tuple"):
+        return list(range(n_yields))
+    if shape[0] == "jac":
+        _, n, many, with_value, value_index = shape
+        return ([value_index] if with_value else []) + list(range(n, n_yields))
     _, many, with_value = shape
-    grads = list(cotangent[1] if with_value else cotangent) if many else [cotangent[1] if with_value else cotangent]
-    return [cotangent[0] if with_value else 0.0] + grads
+    return ([0] if with_value else []) + list(range(1, n_yields))
+
+
+def _flatten(result, shape, n):
+    """A value with the structure of the Python result, as the list of its `n` parts."""
+    if shape[0] == "single":
+        return [result]
+    if shape[0] == "tuple":
+        parts = list(result)
+    else:
+        with_value = shape[3] if shape[0] == "jac" else shape[2]
+        many = shape[2] if shape[0] == "jac" else shape[1]
+        rest = result[1] if with_value else result
+        parts = ([result[0]] if with_value else []) + (list(rest) if many else [rest])
+    if len(parts) != n:
+        raise AdjitError(f"vjp: the function returns {n} values, the cotangent has {len(parts)}")
+    return parts
 
 
 _VJPS = weakref.WeakKeyDictionary()
@@ -293,10 +338,10 @@ class JacFwd(_Compiled):
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
         ir, shape = base_ir(self.inner, types)
-        if shape[0] == "tuple" or (shape[0] == "grad" and (shape[1] or shape[2])):
+        out_index = self.out_index if self.out_index is not None else the_output(shape, ir)
+        if out_index is None:
             raise GradientError(f"jacfwd/hessian of {self.py_func.__name__}(): the function must have one output "
                                 "(a float or an array); for a tuple of outputs, take the Jacobian of each")
-        out_index = 1 if shape[0] == "grad" else 0
         fn = forward(ir, wrt)
         out = dce(simplify(jacobian_ir(fn, len(types), out_index, list(wrt))))
         verify(out)
@@ -305,6 +350,11 @@ class JacFwd(_Compiled):
 
     def _wrt(self, names, types):
         return Grad._wrt(self, names, types)
+
+    def key_for(self, args):
+        """The specialisation key of a call with `args` (for adjit.show)."""
+        names, _, types = self._types(args, {})
+        return types + (self._wrt(names, types),)
 
     def __call__(self, *args):
         names, values, types = self._types(args, {})
@@ -372,10 +422,10 @@ class JacRev(JacFwd):
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
         primal, shape = base_ir(self.inner, types)
-        if shape[0] == "tuple" or (shape[0] == "grad" and (shape[1] or shape[2])):
+        out_index = the_output(shape, primal)
+        if out_index is None:
             raise GradientError(f"jacrev of {self.py_func.__name__}(): the function must have one output "
                                 "(a float or an array); for a tuple of outputs, take the Jacobian of each")
-        out_index = 1 if shape[0] == "grad" else 0
         v = reverse_vjp(base_ir(self.inner, types)[0], wrt)
         out = dce(simplify(jacobian_rev_ir(primal, v, out_index, list(wrt))))
         verify(out)
@@ -396,9 +446,14 @@ def jacfwd(f, argnums=0):
 
 
 def hessian(f, argnums=0):
-    """The Hessian of scalar `f`: forward mode over reverse mode, ``jacfwd(grad(f))``."""
-    return JacFwd(Grad(f, argnums if not isinstance(argnums, tuple) else argnums[0]), 0 if not isinstance(
-        argnums, tuple) else argnums[0])
+    """The Hessian of scalar `f`: forward mode over reverse mode, ``jacfwd(grad(f))``.  With
+    a tuple `argnums`, JAX's nested tuple of blocks: ``hessian(f, (0, 1))(x, y)[i][j]`` is
+    the block of second derivatives in argument i and argument j."""
+    if not isinstance(argnums, tuple):
+        return JacFwd(Grad(f, argnums), argnums)
+    g = Grad(f, argnums)
+    blocks = [JacFwd(g, argnums, out_index=1 + i) for i in range(len(argnums))]
+    return lambda *args: tuple(b(*args) for b in blocks)
 
 
 def hvp(f, primals, tangents):
@@ -428,7 +483,8 @@ class GradOfGradient(JacFwd):
     def _build_ir(self, key):
         types = key[:-1]
         ir, shape = base_ir(self.inner, types)
-        if shape[0] != "grad" or shape[1] or shape[2] or ir.body.yields[1].type != F64:
+        k = the_output(shape, ir)
+        if shape[0] == "single" or k is None or ir.body.yields[k].type != F64:
             raise GradientError(
                 f"adjit.grad of a gradient of {self.py_func.__name__}() needs that gradient to be one float "
                 "(the derivative with respect to one float argument)",

@@ -158,3 +158,35 @@ def test_mlp_digits():
     out = run("mlp_digits.py", "--epochs", 5, "--timing-steps", 10)
     assert number(r"test accuracy: " + FLOAT, out) >= 0.9
     assert number(r"adjit.tape.grad .*gradient differs from adjit's by " + FLOAT, out) < 1e-10
+
+
+@pytest.mark.skipif(not has("scipy"), reason="needs scipy")
+def test_newton_hessian():
+    from scipy.optimize import minimize
+    out = run("newton_hessian.py")
+    example = load_example("newton_hessian")
+    X, y = example.make_data()
+    lam = example.LAM
+
+    # the loss, its gradient and its Hessian in NumPy, written independently of the example
+    def loss(w):
+        return np.sum(np.logaddexp(0.0, -y * (X @ w))) + 0.5 * lam * w @ w
+
+    def gradient(w):
+        s = 1.0 / (1.0 + np.exp(y * (X @ w)))
+        return -X.T @ (y * s) + lam * w
+
+    def hessian(w):
+        p = 1.0 / (1.0 + np.exp(-(X @ w)))
+        return (X.T * (p * (1 - p))) @ X + lam * np.eye(w.size)
+
+    best = minimize(loss, np.zeros(X.shape[1]), jac=gradient, hess=hessian, method="trust-exact",
+                    options={"gtol": 1e-12})
+    assert abs(number(r"final loss: trust-exact " + FLOAT, out) - best.fun) < 1e-9
+    w = np.linspace(-1.0, 1.0, X.shape[1])
+    assert np.allclose(example.loss_hessian(w, X, y, lam), hessian(w), rtol=1e-10, atol=1e-10)
+    assert number(r"max \|H - finite differences of the gradient\| = " + FLOAT, out) < 1e-5
+    newton = number(r"iterations: trust-exact (\d+)", out)
+    bfgs = number(r"iterations: trust-exact \d+, Newton-CG \d+, BFGS (\d+)", out)
+    assert newton < bfgs                       # the Hessian pays for itself in iterations
+    assert out.count("converged: True") == 3

@@ -919,11 +919,11 @@ def err_store_plain(x):
 
 
 def err_unsupported_np(x):
-    return np.sum(np.sinc(x))
+    return np.sum(np.i0(x))
 
 
 def err_unsupported_scalar(x):
-    return np.sinc(x)
+    return np.i0(x)
 
 
 def err_math_gamma(x):
@@ -983,7 +983,7 @@ def test_errors(call, kind):
 def test_error_messages_name_the_problem():
     with pytest.raises(AdjitTypeError, match=r"argument 0 \('x'\).*int"):
         grad(lecture_reuse)(3)
-    with pytest.raises(AdjitError, match='numpy.sinc'):
+    with pytest.raises(AdjitError, match='numpy.i0'):
         grad(err_unsupported_scalar)(1.0)
     with pytest.raises(AdjitError, match='math.gamma'):
         grad(err_math_gamma)(1.5)

@@ -218,7 +218,11 @@ class ForwardMode:
             self._set(r, t)
             return
         t = self._rule(op, new)
-        if t is not None and is_array(t.type) and any(t is u for u in self.tmap.values()):
+        if t is None and is_array(r.type):
+            # a zero tangent, but of memory that varied values may be stored into later
+            # (z = np.zeros(n) + 1.0; z[0] = x): a buffer of its own, as the array is
+            t = b.emit("zeros_like", [new], {"dtype": F64})
+        elif t is not None and is_array(t.type) and any(t is u for u in self.tmap.values()):
             # the rule folded to another value's tangent (x + 0.0, x * 1.0): a new array, as the
             # result is; sharing it would let a write into one tangent reach the other
             t = b.emit("copy", [t])

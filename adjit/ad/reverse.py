@@ -40,10 +40,10 @@ twice: first as a dry run that only records which primal values it asks for.
 from ..errors import GradientError
 from ..ir.builder import Builder
 from ..ir.alias import MemoryModel
-from ..ir.core import Function, Value, loop_parts, walk_ops
+from ..ir.core import Function, Op, Value, loop_parts, walk_ops
 from ..ir.primitives import EXPENSIVE, PRIMITIVES, makes_view, reads_memory, writes_memory
 from ..ir.sym import Sym, building
-from ..ir.types import F64, Array, is_array, is_float
+from ..ir.types import F64, I64, Array, is_array, is_float
 from .activity import active_values
 from .prepare import add_trip_counts, snapshot_whole_reads
 
@@ -98,7 +98,7 @@ class _DryRun(Exception):
 
 
 class ReverseMode:
-    def __init__(self, fn, wrt, seeded=False):
+    def __init__(self, fn, wrt, seeded=False, seeds=None):
         add_trip_counts(fn.body)
         snapshot_whole_reads(fn)
         self.fn = fn
@@ -106,7 +106,9 @@ class ReverseMode:
         # seeded (a vjp): every float output's adjoint is a parameter of the result, the
         # cotangent; otherwise the one float output's adjoint is 1.0 (a gradient)
         self.seeded = seeded
-        self.seeds = [k for k, y in enumerate(fn.body.yields) if is_float(y.type)] if seeded else [0]
+        if seeds is None:
+            seeds = [k for k, y in enumerate(fn.body.yields) if is_float(y.type)] if seeded else [0]
+        self.seeds = list(seeds)
         self.active = active_values(fn, [fn.params[k] for k in self.wrt])
         self.defs, self.parent_loop = _index_definitions(fn)
         self.mem = MemoryModel(fn)
@@ -140,6 +142,9 @@ class ReverseMode:
         self._check_arrays()
         self._check_reverse_only()
         self.relevant = {}
+        self.dims = {}  # array -> the IR values of its dims, when the reverse sweep needs only its shape
+        self.dim_values = set()
+        self.fused = {}  # accumulation loop -> {carried index: its (constant) adjoint}; see _accumulation_loop
 
     # ---- restrictions -------------------------------------------------------------------------
     def _check_arrays(self):
@@ -197,7 +202,7 @@ class ReverseMode:
         self.taped = {}  # loop op -> [values taped in its body]
         for v in self.needed:
             d = self.defs[v]
-            if d.loop is not None and not d.iv and not self._recomputable(v):
+            if d.loop is not None and d.loop not in self.fused and not d.iv and not self._recomputable(v):
                 self.taped.setdefault(d.loop, []).append(v)
         for vs in self.taped.values():
             vs.sort(key=lambda v: v.id)
@@ -215,6 +220,9 @@ class ReverseMode:
                     self.fmap[p] = b.emit("copy", [new])
                     self.fmap[p].hint = p.hint
                 self._remember(p, self.fmap[p])
+            self.frames = [{}]
+            if self.fused:  # a fused loop adds into the buffers while the forward sweep runs
+                self._allocate_adjoints(self.fn.params)
             self._forward_block(self.fn.body)
             outs = [self.fmap[y] for y in self.fn.body.yields] if self.seeded else [self.fmap[self.fn.body.yields[0]]]
             self.frames = [{}]
@@ -240,9 +248,34 @@ class ReverseMode:
 
     # ---- forward sweep ----------------------------------------------------------------------------
     def _remember(self, v, new):
-        """Keep primal value `v` for the reverse sweep if it asks for it."""
+        """Keep primal value `v` for the reverse sweep if it asks for it (or for its shape)."""
         if v in self.needed:
             self.b.set(("p", v.id), new)
+        for k, dim in enumerate(self.dims.get(v, ())):
+            if dim in self.needed:
+                self._remember(dim, self.b.emit("shape", [new], {"dim": k}))
+
+    def _like(self, a):
+        """An array with the shape of primal array `a`, for an op that reads only its shape
+        (unbroadcast): `a` itself where the reverse sweep has it without taping it (outside
+        loops, a view, recomputed, or taped anyway); else an uninitialised array of a's dims,
+        which are taped as ints (a loop would otherwise tape a whole array per iteration for
+        its shape: the heat equation's intermediates)."""
+        d = self.defs[a]
+        if d.loop is None or d.loop in self.fused or d.iv or self._recomputable(a) or \
+                any(a in frame for frame in self.frames) or (self.mode == "real" and a in self.needed):
+            return self.primal(a)
+        if a not in self.dims:
+            self.dims[a] = []
+            for k in range(a.type.ndim):
+                dim = Value(I64, "n")
+                self.defs[dim] = _Def(Op("shape", [a], [dim], {"dim": k}), d.loop)
+                self.by_id[dim.id] = dim
+                self.dims[a].append(dim)
+                self.dim_values.add(dim)
+        like = self.b.emit("empty", [self.primal(dim) for dim in self.dims[a]], {"dtype": F64})
+        like.hint = "shape_" + (a.hint or "t")
+        return like
 
     def _forward_block(self, block):
         b = self.b
@@ -266,6 +299,8 @@ class ReverseMode:
                     new.hint = new.hint or op.result.hint
                     self.fmap[op.result] = new
                     self._remember(op.result, new)
+            if self.fused and block is self.fn.body:
+                self._allocate_adjoints(op.results)
 
     def _loops_inside(self, op):
         return [op] + [o for blk in op.blocks for o in walk_ops(blk) if o.prim in ("for", "while")]
@@ -313,6 +348,8 @@ class ReverseMode:
                 self.fmap[body.params[0]] = iv
                 enter()
                 self._forward_block(body)
+                if op in self.fused:
+                    self._fused_adjoint(op, iv)
                 leave(body)
             b.for_(*(self.fmap[a] for a in op.args[:3]), run, iv_hint=body.params[0].hint or "i")
         else:
@@ -371,6 +408,8 @@ class ReverseMode:
         d = self.defs[v]
         if d.op is None:
             return d.iv
+        if v in self.dim_values:
+            return False  # a taped dim of a taped-for-its-shape array (see _like)
         p = PRIMITIVES.get(d.op.prim)
         if p is None:
             return False
@@ -397,6 +436,13 @@ class ReverseMode:
             if v in frame:
                 return frame[v]
         d = self.defs[v]
+        if v.const is not None and d.loop is None:  # (in the dry run too: it tells constant adjoints)
+            return self.b.const(v.const[0], v.type)
+        if d.loop in self.fused and not d.iv:  # the adjoint runs in the same iteration: as computed
+            if self.mode == "dry":
+                self.needed.add(v)
+                return Value(v.type, v.hint)
+            return self.b.vars[("p", v.id)]
         if d.loop is not None and self._recomputable(v) and not d.iv:
             new = self.b.emit(d.op.prim, [self.primal(a) for a in d.op.args], d.op.attrs)
             new.hint = v.hint
@@ -455,7 +501,7 @@ class ReverseMode:
         done where they are defined, so that a buffer made in a loop body is one per iteration.
         Then the buffers of what the double-buffering `loops` leave in their carried arrays."""
         for a in values:
-            if a not in self.memory or (a in self.shared and not self.mem.is_root(a)):
+            if a not in self.memory or (a in self.shared and not self.mem.is_root(a)) or ("D", a.id) in self.b.vars:
                 continue
             # C-ordered whatever the array's layout, so that a reshape of the buffer is a view
             # exactly when the reshape of the array is (np.zeros_like keeps a Fortran order)
@@ -581,7 +627,7 @@ class ReverseMode:
             if val in self.active:
                 region = b.emit("view", [d_arr] + idx, op.attrs)
                 if is_array(val.type):
-                    contribution = b.emit("unbroadcast", [b.emit("copy", [region]), self.primal(val)])
+                    contribution = b.emit("unbroadcast", [b.emit("copy", [region]), self._like(val)])
                 else:
                     contribution = b.emit("sum", [region], {"axis": None})
                 contribution.hint = "d_" + (val.hint or "v")  # named: computed before the zeroing
@@ -598,7 +644,7 @@ class ReverseMode:
                 c = b.emit("load", [d_arr] + idx)
             else:
                 region = d_arr if op.prim == "iadd" else b.emit("view", [d_arr] + idx, op.attrs)
-                c = b.emit("unbroadcast", [b.emit("copy", [region]), self.primal(val)]) if is_array(val.type) \
+                c = b.emit("unbroadcast", [b.emit("copy", [region]), self._like(val)]) if is_array(val.type) \
                     else b.emit("sum", [region], {"axis": None})
             self.accumulate(val, c)
             return
@@ -624,10 +670,24 @@ class ReverseMode:
                 if c is not None and a in self.active:
                     self.accumulate(a, c)
             return
+        done = set()
         for k, (a, partial) in enumerate(zip(op.args, prim.partials)):
-            if partial is None or a not in self.active:
+            if partial is None or a not in self.active or a in done:
                 continue
-            c = (Sym(g) * partial(*args, out)).value
+            # an operand used twice (x * x, the lowered x**2) gets one contribution: the sum of
+            # its partials, 2.0 * x when they are the same value (exact, as x + x is)
+            same = [j for j in range(k + 1, len(op.args)) if op.args[j] is a and prim.partials[j] is not None]
+            done.add(a)
+            d = partial(*args, out)
+            if same:
+                parts = [d] + [prim.partials[j](*args, out) for j in same]
+                values = [p.value if isinstance(p, Sym) else p for p in parts]
+                if all(isinstance(v, Value) and v is values[0] for v in values):
+                    d = float(len(parts)) * parts[0]
+                else:
+                    for p in parts[1:]:
+                        d = d + p
+            c = (Sym(g) * d).value
             if is_array(op.result.type):
                 c = self._unbroadcast(c, op, k)
             self.accumulate(a, c)
@@ -639,7 +699,7 @@ class ReverseMode:
             return self.b.emit("sum", [c], {"axis": None})
         if not any(is_array(o.type) and o is not a for o in op.args):
             return c  # the only array operand (x * 2.0, x * x): nothing was broadcast
-        return self.b.emit("unbroadcast", [c, self.primal(a)])
+        return self.b.emit("unbroadcast", [c, self._like(a)])
 
     def _reverse_if(self, op):
         b = self.b
@@ -667,6 +727,22 @@ class ReverseMode:
             inits = op.args
         slots = [(p, y, r, init) for p, y, r, init in zip(carried, body.yields, op.results, inits)
                  if p in self.active and p not in self.shared]
+        if self.mode == "dry" and op not in self.fused and self._accumulation_loop(op):
+            consts = {}
+            for k, (p, y, r, init) in enumerate(zip(carried, body.yields, op.results, inits)):
+                g = self.adj(r) if p in self.active else None
+                if g is not None and g.const is None:
+                    break
+                if g is not None:
+                    consts[k] = g.const[0]
+            else:
+                if consts:
+                    self.fused[op] = consts
+        if op in self.fused and self.mode == "real":
+            # fused with the forward loop (_fused_adjoint): the init's adjoint is the constant's
+            for k, g in self.fused[op].items():
+                self.accumulate(inits[k], b.const(g))
+            return
         sigma, key = self.permuted.get(op, {}), ("DS", id(op))
         for j in sigma:  # the adjoint buffer of carried array j after the last iteration
             b.set(key + (j,), self.array_adj(op.results[j]))
@@ -714,6 +790,106 @@ class ReverseMode:
             b.vars.pop(key + (j,))
 
 
+    # ---- accumulation loops: the adjoint fused with the forward loop ---------------------------------
+    def _accumulation_loop(self, op):
+        """Is `op` a loop whose reverse can run forwards, fused with it (module docstring)?
+        The static half of the criterion; the adjoints of its results must also be constants."""
+        if op.prim != "for" or op not in self.fn.body.ops or op in self.permuted:
+            return False
+        body = op.blocks[0]
+        params = body.params[1:]
+        inner = list(walk_ops(body))
+        local = {r for o in inner for r in o.results}
+        for p, y in zip(params, body.yields):
+            if p not in self.active:
+                continue
+            if p.type != F64 or _dependence(body, p, params, y) is False:
+                return False
+        for o in inner:
+            if writes_memory(o.prim) and not all(r in local for r in self.mem.roots(o.args[0])):
+                return False  # memory that lives across iterations is written: its adjoint has an order
+            if o.prim in _NO_REVERSE_RULE:
+                return False
+            for a in o.args:
+                # memory from outside read in the body gets adjoint contributions while the forward
+                # sweep runs: nothing may write it from the loop on (its reverse would zero them)
+                if is_array(a.type) and a in self.active and not all(r in local for r in self.mem.roots(a)) \
+                        and self.mem.written_after(a, op):
+                    return False
+        return True
+
+    def _fused_adjoint(self, op, iv):
+        """The reverse of one iteration of accumulation loop `op`, right after its forward part:
+        the adjoint of each accumulator is the same constant on every iteration."""
+        b, body = self.b, op.blocks[0]
+        params = body.params[1:]
+        self.frames.append({body.params[0]: iv})
+        for k, g in self.fused[op].items():
+            self.accumulate(body.yields[k], b.const(g))
+        self._reverse_block(body)
+        for p in params:
+            b.vars.pop(("d", p.id), None)
+        b.vars.pop(("d", body.params[0].id), None)
+        self.frames.pop()
+
+
+_ACCUMULATE = ("add", "sub")
+
+
+def _dependence(block, p, params, y):
+    """Is the yield `y` of carried `p` equal to ``p + (terms that do not depend on p)`` on every
+    path through `block`, with no other value of the body depending on p (the other carried
+    values' yields included)?  Returns False when not."""
+    one = {p}     # values equal to p + something independent of p
+    bad = set()   # values that depend on p otherwise
+
+    def flow(blk):
+        for o in blk.ops:
+            if o.prim == "if":
+                if o.args[0] in one or o.args[0] in bad:
+                    bad.update(o.results)
+                    continue
+                for inner in o.blocks:
+                    if flow(inner) is False:
+                        return False
+                for k, r in enumerate(o.results):
+                    ys = [inner.yields[k] for inner in o.blocks]
+                    if all(v in one for v in ys):
+                        one.add(r)
+                    elif any(v in one or v in bad for v in ys):
+                        bad.add(r)
+                continue
+            dep = [a in one or a in bad for a in o.args]
+            if o.blocks:
+                inside = any(a in one or a in bad for x in walk_ops_list(o) for a in x.args) or \
+                    any(v in one or v in bad for blk2 in o.blocks for v in blk2.yields)
+                if any(dep) or inside:
+                    return False
+                continue
+            if not any(dep):
+                continue
+            a0, a1 = (o.args + [None, None])[:2]
+            if o.prim in _ACCUMULATE and len(o.args) == 2 and o.result.type == F64 and not any(a in bad for a in o.args) \
+                    and ((a0 in one) != (a1 in one)) and (o.prim == "add" or a0 in one):
+                one.add(o.result)
+            elif o.results:
+                bad.update(o.results)
+            else:
+                return False  # an effect (a store) of a value that depends on p
+        return True
+
+    if flow(block) is False or bad & set(block.yields) or y not in one:
+        return False
+    if any(v in one for q, v in zip(params, block.yields) if q is not p):
+        return False
+    # a dependent value used by anything but its accumulation chain (an if condition...)
+    return not bad
+
+
+def walk_ops_list(op):
+    return [o for blk in op.blocks for o in walk_ops(blk)]
+
+
 def _carries(name):
     return isinstance(name, tuple) and name[0] == "d"
 
@@ -729,7 +905,7 @@ def reverse(fn, wrt):
     return ReverseMode(fn, wrt).build()
 
 
-def vjp(fn, wrt):
+def vjp(fn, wrt, seeds=None):
     """The vector-Jacobian product of `fn` (any outputs): ``f_vjp(*params, *cotangents) ->
-    (*outputs, *grads)``, one cotangent per float output, in order."""
-    return ReverseMode(fn, wrt, seeded=True).build()
+    (*outputs, *grads)``, one cotangent per float output in `seeds` (default: all), in order."""
+    return ReverseMode(fn, wrt, seeded=True, seeds=seeds).build()

@@ -33,6 +33,10 @@ class Problem:
     #: the function is whole-array NumPy code (matrix products, reductions), not scalar
     #: loops: engines that run it on 0-d values (torch's scalar engine) skip it
     vectorised: bool = False
+    #: what the engines compute: "gradient" (value_and_grad), "hessian" or "jacobian" (of
+    #: the one argument in ``argnums``); ``hand`` then returns ``(value, (H,))`` or
+    #: ``(f(x), (J,))``, J shaped ``f(x).shape + x.shape`` (JAX's convention)
+    derivative: str = "gradient"
 
     def args(self, size, seed=0):
         """The inputs at `size`; the same (size, seed) always gives the same inputs."""

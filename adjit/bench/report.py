@@ -12,7 +12,8 @@ ENGINE_DESCRIPTIONS = {
     "primal": "the function alone, compiled by adjit.jit (or numba.njit when adjit.jit is "
               "unavailable or fails, or NumPy uncompiled when both fail, as labelled): the cost "
               "of one evaluation",
-    "adjit": "adjit.value_and_grad: the source-transformation compiler",
+    "adjit": "adjit.value_and_grad: the source-transformation compiler (adjit.hessian / adjit.jacfwd, "
+             "beside adjit.jit for the value, on hessian-rosenbrock and jacobian-expansion)",
     "adjit.tape": "adjit.tape.value_and_grad: operator overloading on the unmodified function",
     "torch": "PyTorch autograd on the unmodified function, on 0-d tensors "
              "(x op= v run as x = x op v, arrays as lists of 0-d tensors)",
@@ -21,7 +22,8 @@ ENGINE_DESCRIPTIONS = {
     "jax": "jax.jit(jax.value_and_grad(...)) of idiomatic JAX: jnp vector operations, "
            "lax.fori_loop (static trip count, lowered to scan) for recurrences; on the "
            "whole-array problems the user's NumPy code itself with np bound to jax.numpy "
-           "(rnn's Python loop unrolled by tracing)",
+           "(rnn's Python loop unrolled by tracing); jax.hessian / jax.jacfwd on hessian-rosenbrock and "
+           "jacobian-expansion",
     "jax-loop": "jax.jit(jax.value_and_grad(...)) of the same scalar loops as lax.fori_loop "
                 "(rnn: its time loop as lax.scan)",
     "autograd": "HIPS autograd on the unmodified function with autograd.numpy "

@@ -63,13 +63,26 @@ def unary(tr, op, v, node):
 
 
 # ---- indexing -----------------------------------------------------------------------------------
-def index(tr, arr, e):
-    """(index operands, spec) of ``arr[...]``: spec None for a single element, else the view spec."""
-    parts = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+def index(tr, arr, e, newaxes=None):
+    """(index operands, spec) of ``arr[...]``: spec None for a single element, else the view spec.
+
+    ``...`` stands for the full slices it covers.  None (np.newaxis) entries are left out of
+    the spec; for a read, their positions in the result are appended to `newaxes` (the caller
+    inserts those axes, `insert_newaxes`); a write ignores them (the value broadcasts the same)."""
+    parts = list(e.slice.elts) if isinstance(e.slice, ast.Tuple) else [e.slice]
     ndim = arr.type.ndim
-    if any(isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis) for p in parts):
-        raise tr.error(UnsupportedSyntaxError, e, "None (np.newaxis) and ... in indexes are not supported",
-                       hint="use x.reshape(...) to add a dimension, and write every slice out")
+    parts = _expand_ellipsis(tr, parts, ndim, e)
+    from .numpy_stats import is_none
+    kept, dims = [], 0
+    for p in parts:
+        if is_none(tr, p):
+            if newaxes is not None:
+                newaxes.append(dims)
+            dims += 1
+            continue
+        kept.append(p)
+        dims += isinstance(p, ast.Slice)
+    parts = kept
     if len(parts) > ndim:
         hint = "write a[i, j] rather than a[i][j]" if isinstance(e.value, ast.Subscript) else None
         raise tr.error(UnsupportedSyntaxError, e, f"an array with {ndim} dimension(s) indexed with {len(parts)} indexes",
@@ -96,6 +109,48 @@ def index(tr, arr, e):
         return operands, None
     spec += [FULL_SLICE] * (ndim - len(spec))
     return operands, tuple(spec)
+
+
+def _is_ellipsis(p):
+    return isinstance(p, ast.Constant) and p.value is Ellipsis
+
+
+def _expand_ellipsis(tr, parts, ndim, e):
+    from .numpy_stats import is_none
+    marks = [k for k, p in enumerate(parts) if _is_ellipsis(p)]
+    if not marks:
+        return parts
+    if len(marks) > 1:
+        raise tr.error(AdjitTypeError, e, "an index can only have a single ellipsis ('...')")
+    real = sum(1 for p in parts if not _is_ellipsis(p) and not is_none(tr, p))
+    if real > ndim:
+        raise tr.error(UnsupportedSyntaxError, e, f"an array with {ndim} dimension(s) indexed with {real} indexes")
+    k = marks[0]
+    return parts[:k] + [ast.Slice() for _ in range(ndim - real)] + parts[k + 1:]
+
+
+def check_write_newaxes(tr, positions, spec, value, node):
+    """A write through an index with None axes: the target's None axes have length 1, and the
+    write is the one without them when the value has no dimension there (it broadcasts the
+    same); a value with a dimension at a None axis is refused (NumPy needs it to be 1)."""
+    if not positions:
+        return
+    total = (0 if spec is None else view_ndim(spec)) + len(positions)
+    k = value.type.ndim if isinstance(value, Value) and is_array(value.type) else 0
+    if any(p >= total - k for p in positions):
+        raise tr.error(UnsupportedSyntaxError, node, "writing an array through an index with None (np.newaxis) "
+                       "at a dimension the value also has is not supported",
+                       hint="leave the None out of the index and give the value the shape of the target")
+
+
+def insert_newaxes(tr, v, positions):
+    """The result of an index read with its None (np.newaxis) axes inserted at `positions`."""
+    if not is_array(v.type):  # every index was an integer: a number becomes a (1, ..., 1) array
+        from .numpy_stats import _keep_all
+        return _keep_all(tr, v, len(positions))
+    for p in positions:
+        v = tr.b.emit("expand_dims", [v], {"axis": p})
+    return v
 
 
 # ---- linear algebra and shapes ---------------------------------------------------------------------
@@ -237,25 +292,11 @@ def _keepdims(tr, e, node, path):
 
 
 def reduction(prim):
+    """The handler of reduction `prim`: axis= an int, a tuple or None, keepdims=, dtype= (see
+    `adjit.frontend.numpy_stats`, which also builds var, std and average on it)."""
     def reduce(tr, x, keywords, node, path):
-        if not _is_array(x):
-            if not isinstance(x, Value):
-                raise tr.error(AdjitTypeError, node, f"{path}() needs an array, got {_describe(x)}")
-            return tr.b.cast(x, F64) if prim == "mean" else x
-        ndim = x.type.ndim
-        axis = _axis(tr, keywords.get("axis"), ndim, node, path)
-        keep = _keepdims(tr, keywords.get("keepdims"), node, path)
-        if keep and (axis is None or ndim == 1):
-            raise tr.error(UnsupportedSyntaxError, node, f"{path}(..., keepdims=True) is supported with an axis "
-                           "of an array of 2 or more dimensions", hint="reduce to a number and broadcast it")
-        if ndim == 1:
-            axis = None
-        if x.type.dtype == BOOL and prim != "amax" and prim != "amin":
-            x = tr.b.cast(x, Array(I64, ndim))
-        out = tr.b.emit(prim, [x], {"axis": axis})
-        if keep:
-            out = tr.b.emit("expand_dims", [out], {"axis": axis})
-        return out
+        from . import numpy_stats
+        return numpy_stats.reduce(tr, prim, x, keywords, node, path)
     return reduce
 
 
@@ -279,7 +320,7 @@ def call(tr, target, path, node):
         keywords = _keywords(tr, node, path, ("axis",))
         return JOINS[target](tr, node, path, keywords)
     if target in _REDUCTIONS:
-        keywords = _keywords(tr, node, path, ("axis", "keepdims"))
+        keywords = _keywords(tr, node, path, ("axis", "keepdims", "dtype"))
         if len(node.args) == 2 and "axis" not in keywords:
             keywords["axis"] = node.args[1]
         elif len(node.args) != 1:
@@ -307,7 +348,7 @@ def method(tr, x, name, node):
     """Translate ``x.name(...)`` for an array x, or return None if it is not an array method we know."""
     path = f".{name}"
     if name in _REDUCTION_METHODS:
-        keywords = _keywords(tr, node, path, ("axis", "keepdims"))
+        keywords = _keywords(tr, node, path, ("axis", "keepdims", "dtype"))
         if len(node.args) == 1 and "axis" not in keywords:
             keywords["axis"] = node.args[0]
         elif node.args:

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import AdjitTypeError, UnsupportedSyntaxError
 from ..ir.core import Value
 from ..ir.types import BOOL, F64, I64, is_array
-from . import arrays
+from . import arrays, numpy_build, numpy_stats, numpy_ufuncs
 
 # math.* and np.* functions of scalars -> primitive name
 SCALAR_FUNCTIONS = {}
@@ -54,6 +54,10 @@ def call(tr, target, path, node):
     handler = _BUILTINS.get(target)
     if handler is not None:
         return handler(tr, node)
+    for extra in (numpy_stats, numpy_ufuncs, numpy_build):  # issue 14: NumPy spellings and keywords
+        out = extra.call(tr, target, path, node)
+        if out is not None:
+            return out
     out = arrays.call(tr, target, path, node)
     if out is not None:
         return out
@@ -83,10 +87,8 @@ def call(tr, target, path, node):
     import types
     if isinstance(target, types.FunctionType):
         args = [tr.expr(a) for a in node.args]
-        if node.keywords:
-            raise tr.error(UnsupportedSyntaxError, node, f"keyword arguments in a call to {path}() are not supported",
-                           hint="pass the arguments by position")
-        return tr.inline(target, args, node)
+        kwargs = {k.arg: tr.expr(k.value) for k in node.keywords}
+        return tr.inline(target, args, node, kwargs)
     raise tr.error(UnsupportedSyntaxError, node, f"calling {path}() is not supported in compiled code",
                    hint="use math/numpy functions of numbers, np.zeros-style allocation, or module-level helpers")
 
@@ -134,8 +136,13 @@ def method(tr, owner, name, node):
     out = arrays.method(tr, owner, name, node)
     if out is not None:
         return out
+    if is_array(owner.type):
+        out = numpy_stats.method(tr, owner, name, node)
+        if out is not None:
+            return out
     raise tr.error(UnsupportedSyntaxError, node, f"the method .{name}() is not supported here",
-                   hint="arrays support .copy(), .sum()/.mean()/.max()/.min()/.prod(), .dot(), .reshape(), "
+                   hint="arrays support .copy(), .sum()/.mean()/.max()/.min()/.prod()/.var()/.std(), .clip(), "
+                        ".dot(), .reshape(), "
                         ".ravel(), .flatten(), .transpose(); call other numpy functions by their np. name")
 
 
@@ -201,6 +208,12 @@ def _abs(tr, node):
 
 def _cast(t):
     def handler(tr, node):
+        if t == F64 and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):  # float("inf"), float("nan"), float("1e-3")
+            try:
+                return tr.b.const(float(node.args[0].value))
+            except ValueError:
+                raise tr.error(AdjitTypeError, node, f"float() of {node.args[0].value!r} is not a number") from None
         (x,) = _scalars(tr, _args(tr, node, 1, t.name), node, t.name)
         if t == I64 and x.type == F64:
             return tr.b.emit("i64", [x])  # truncation toward zero, as Python's int()
@@ -217,13 +230,35 @@ def _len(tr, node):
     return tr.b.emit("shape", [a], {"dim": 0})
 
 
+def _sum(tr, node):
+    """Python's sum(): of a tuple, the additions; of an array, the sum over its first axis
+    (what adding its rows or elements one by one gives)."""
+    from .translate import Tup
+    if node.keywords and any(k.arg != "start" for k in node.keywords) or not 1 <= len(node.args) <= 2:
+        raise tr.error(AdjitTypeError, node, "sum() takes an iterable and an optional start")
+    it = tr.expr(node.args[0])
+    start_node = node.args[1] if len(node.args) == 2 else (node.keywords[0].value if node.keywords else None)
+    start = tr.expr(start_node) if start_node is not None else None
+    if isinstance(it, Tup):
+        out = start if start is not None else tr.b.const(0)
+        for v in it.items:
+            out = tr.binop("add", out, v, node)
+        return out
+    if not (isinstance(it, Value) and is_array(it.type)):
+        raise tr.error(UnsupportedSyntaxError, node, "sum() is supported over an array or a tuple",
+                       hint="use np.sum(...), or add in a loop")
+    axis = ast.Constant(value=None if it.type.ndim == 1 else 0)
+    out = arrays.reduction("sum")(tr, it, {"axis": axis}, node, "sum")
+    return out if start is None else tr.binop("add", start, out, node)
+
+
 def _range_outside_for(tr, node):
     raise tr.error(UnsupportedSyntaxError, node, "range() is only supported as the iterable of a for loop")
 
 
 _BUILTINS = {builtins.min: _min_max("min"), builtins.max: _min_max("max"), builtins.abs: _abs,
              builtins.float: _cast(F64), builtins.int: _cast(I64), builtins.bool: _cast(BOOL),
-             builtins.len: _len, builtins.range: _range_outside_for}
+             builtins.len: _len, builtins.range: _range_outside_for, builtins.sum: _sum}
 
 
 def _need_array(tr, a, node, path):
@@ -259,7 +294,8 @@ def _allocate(tr, prim, node, path):
     bad = [k.arg for k in node.keywords if k.arg != "dtype"]
     if bad:
         raise tr.error(UnsupportedSyntaxError, node, f"{path}() got an unsupported keyword argument {bad[0]!r}")
-    shape = tr.expr(node.args[0])
+    shape = tr.expr(node.args[0]) if not isinstance(node.args[0], ast.List) else \
+        Tup([tr.expr(x) for x in node.args[0].elts])  # np.zeros([n, m]) as np.zeros((n, m))
     dims = shape.items if isinstance(shape, Tup) else [shape]
     for d in dims:
         if not isinstance(d, Value) or d.type not in (I64, BOOL):

@@ -140,12 +140,12 @@ class Translator:
                              hint="end the function with a return statement")
         return self.read("$retval", tree)
 
-    def _check_signature(self, parsed, tree, nargs):
+    def _check_signature(self, parsed, tree, nargs, helper=False):
         if isinstance(tree, ast.AsyncFunctionDef):
             raise self.error(UnsupportedSyntaxError, tree, "async functions cannot be compiled",
                              hint="use a plain def", parsed=parsed)
         a = tree.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+        if a.vararg or a.kwarg or (a.kwonlyargs and not helper) or a.posonlyargs:
             raise self.error(UnsupportedSyntaxError, tree, "*args, **kwargs and keyword-only parameters are not supported",
                              hint="use plain positional parameters", parsed=parsed)
 
@@ -275,7 +275,9 @@ class Translator:
             for t, v in zip(target.elts, value.items):
                 self.assign_target(t, v, node)
         elif isinstance(target, ast.Subscript):
-            arr, idx, spec = self.subscript_parts(target)
+            newaxes = []
+            arr, idx, spec = self.subscript_parts(target, newaxes)
+            arrays.check_write_newaxes(self, newaxes, spec, value, node)
             self.store(arr, idx, spec, value, node)
         else:
             raise self.error(UnsupportedSyntaxError, node, f"cannot assign to {ast.unparse(target)}",
@@ -312,8 +314,10 @@ class Translator:
             else:
                 self.assign(s.target.id, new, s)
         elif isinstance(s.target, ast.Subscript):
-            arr, idx, spec = self.subscript_parts(s.target)
+            newaxes = []
+            arr, idx, spec = self.subscript_parts(s.target, newaxes)
             rhs = self.expr(s.value)
+            arrays.check_write_newaxes(self, newaxes, spec, rhs, s)
             old = self.b.emit("load", [arr] + idx) if spec is None else self.b.emit("view", [arr] + idx, {"spec": spec})
             self.store(arr, idx, spec, self.binop(op, old, rhs, s), s)
         else:
@@ -524,9 +528,9 @@ class Translator:
             return Tup([self.b.const(x) for x in obj])
         if obj is math or obj is np or callable(obj) or isinstance(obj, type(math)):
             return Ref(obj, path)
-        if isinstance(obj, np.ndarray):
-            raise self.error(UnsupportedSyntaxError, node, f"the global array {path!r} cannot be read in compiled code",
-                             hint="pass the array as an argument")
+        if isinstance(obj, np.ndarray):  # frozen when compiled, as a number (adjit.frontend.numpy_build)
+            from .numpy_build import frozen
+            return frozen(self, obj, path, node)
         raise self.error(UnsupportedSyntaxError, node, f"{path!r} is a {type(obj).__name__}, which compiled code cannot use",
                          hint="pass numbers and arrays as arguments")
 
@@ -642,13 +646,14 @@ class Translator:
         cond = self.condition(e.test)
         return self.b.if_(cond, lambda: [self.value(e.body)], lambda: [self.value(e.orelse)])[0]
 
-    def subscript_parts(self, e):
+    def subscript_parts(self, e, newaxes=None):
         """(array, index operands, view spec): spec is None for one element, else a view
-        (see adjit.ir.array_primitives) covering every dimension."""
+        (see adjit.ir.array_primitives) covering every dimension.  (None axes of a read: see
+        arrays.index.)"""
         arr = self.expr(e.value)
         if not (isinstance(arr, Value) and is_array(arr.type)):
             raise self.error(UnsupportedSyntaxError, e, f"cannot index {_kind(arr)}")
-        return (arr,) + arrays.index(self, arr, e)
+        return (arr,) + arrays.index(self, arr, e, newaxes)
 
     def expr_Subscript(self, e):
         base = self.expr(e.value)
@@ -660,10 +665,13 @@ class Translator:
                 return base.items[k.const[0]]
             except IndexError:
                 raise self.error(AdjitError, e, "tuple index out of range") from None
-        arr, idx, spec = self.subscript_parts(e)
+        newaxes = []
+        arr, idx, spec = self.subscript_parts(e, newaxes)
         if spec is None:
-            return self.b.emit("load", [arr] + idx)
-        return self.b.emit("view", [arr] + idx, {"spec": spec})
+            out = self.b.emit("load", [arr] + idx)
+        else:
+            out = self.b.emit("view", [arr] + idx, {"spec": spec})
+        return arrays.insert_newaxes(self, out, newaxes) if newaxes else out
 
     def expr_Call(self, e):
         if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
@@ -687,24 +695,36 @@ class Translator:
                          hint="call math/numpy functions or module-level helper functions by name")
 
     # ---- inlining helper functions --------------------------------------------------------------------
-    def inline(self, func, args, node):
+    def inline(self, func, args, node, kwargs=None):
+        """Inline a call of helper `func` with positional `args` and keyword `kwargs` (name -> value)."""
+        kwargs = kwargs or {}
         if func in self.stack:
             chain = " -> ".join(f.__name__ for f in self.stack + [func])
             raise self.error(RecursionRefusedError, node, f"recursion is not supported ({chain})",
                              hint="rewrite the recursion as a loop")
         parsed = parse_function(func)
         tree = parsed.tree
-        self._check_signature(parsed, tree, len(args))
-        params = [a.arg for a in tree.args.args]
+        self._check_signature(parsed, tree, len(args), helper=True)
+        positional = [a.arg for a in tree.args.args]
+        kwonly = [a.arg for a in tree.args.kwonlyargs]
+        params = positional + kwonly
         defaults = tree.args.defaults
-        if len(args) > len(params):
-            raise self.error(AdjitTypeError, node, f"{func.__name__}() takes {len(params)} arguments, got {len(args)}")
+        if len(args) > len(positional):
+            raise self.error(AdjitTypeError, node, f"{func.__name__}() takes {len(positional)} positional arguments, "
+                             f"got {len(args)}")
         caller_vars, caller_ctx, caller_loc, caller_node = self.b.vars, self.ctx, self.b.loc, self._node
         ctx = _Context(parsed)
-        bound = dict(zip(params, args))
-        missing = params[len(args):]
+        bound = dict(zip(positional, args))
+        for k, v in kwargs.items():
+            if k not in params:
+                raise self.error(AdjitTypeError, node, f"{func.__name__}() got an unexpected keyword argument {k!r}")
+            if k in bound:
+                raise self.error(AdjitTypeError, node, f"{func.__name__}() got multiple values for the argument {k!r}")
+            bound[k] = v
+        missing = [p for p in params if p not in bound]
         self.ctx = caller_ctx
-        default_nodes = dict(zip(params[len(params) - len(defaults):], defaults))
+        default_nodes = dict(zip(positional[len(positional) - len(defaults):], defaults))
+        default_nodes.update({a.arg: d for a, d in zip(tree.args.kwonlyargs, tree.args.kw_defaults) if d is not None})
         for p in missing:
             if p not in default_nodes:
                 raise self.error(AdjitTypeError, node, f"{func.__name__}() is missing the argument {p!r}")
@@ -771,6 +791,8 @@ def translate(func, arg_types):
     """The typed IR `Function` of Python function `func` for argument types `arg_types`."""
     fn = Translator(func, arg_types).translate()
     _refuse_ambiguous_reshapes(fn)
+    from .numpy_build import refuse_frozen_writes
+    refuse_frozen_writes(fn)
     return fn
 
 

@@ -231,6 +231,25 @@ _add("hypot", _floats, _f64, "math.hypot({0}, {1})",
       lambda x, y, o: F.select(F.gt(o, 0.0), y / o, 0.0)), array_fmt="np.hypot({0}, {1})")
 _add("copysign", _floats, _f64, "math.copysign({0}, {1})",
      (lambda x, y, o: F.sign(x) * F.copysign(1.0, y), None), array_fmt="np.copysign({0}, {1})")
+# NumPy-only elementwise functions (issue 14); np.* of a number compiles in Numba too
+_LN2 = math.log(2.0)
+_add("exp2", _floats, _f64, "np.exp2({0})", (lambda x, o: o * _LN2,), array_fmt="np.exp2({0})")
+# log(e^x + e^y), computed stably by NumPy; the partials e^(x-o), e^(y-o) never overflow
+_add("logaddexp", _floats, _f64, "np.logaddexp({0}, {1})",
+     (lambda x, y, o: F.exp(x - o), lambda x, y, o: F.exp(y - o)), array_fmt="np.logaddexp({0}, {1})")
+_add("logaddexp2", _floats, _f64, "np.logaddexp2({0}, {1})",
+     (lambda x, y, o: F.exp2(x - o), lambda x, y, o: F.exp2(y - o)), array_fmt="np.logaddexp2({0}, {1})")
+# fmax/fmin ignore a NaN operand (NumPy): the gradient goes to the selected operand, ties to the first
+_add("fmax", _floats, _f64, "np.fmax({0}, {1})",
+     (lambda x, y, o: F.f64(F.or_(F.ge(x, y), F.isnan(y))),
+      lambda x, y, o: F.f64(F.not_(F.or_(F.ge(x, y), F.isnan(y))))), array_fmt="np.fmax({0}, {1})")
+_add("fmin", _floats, _f64, "np.fmin({0}, {1})",
+     (lambda x, y, o: F.f64(F.or_(F.le(x, y), F.isnan(y))),
+      lambda x, y, o: F.f64(F.not_(F.or_(F.le(x, y), F.isnan(y))))), array_fmt="np.fmin({0}, {1})")
+# sinc(x) = sin(pi x) / (pi x); sinc'(x) = (cos(pi x) - sinc(x)) / x, and sinc'(0) = 0
+_add("sinc", _floats, _f64, "np.sinc({0})",
+     (lambda x, o: F.select(F.eq(x, 0.0), 0.0, (F.cos(math.pi * x) - o) / F.select(F.eq(x, 0.0), 1.0, x)),),
+     array_fmt="np.sinc({0})")
 
 
 # ---- constants -----------------------------------------------------------------------------
@@ -291,7 +310,7 @@ _add("tape_reserve", lambda ts, a: [ts[0], I64], _first, "_rt.tape_reserve({0}, 
 # Transcendental primitives: inside loops, reverse mode saves their results on a tape
 # rather than computing them again in the reverse sweep (a tape load costs less).
 EXPENSIVE = frozenset(_UNARY) - {"square", "sign", "fabs", "degrees", "radians", "ffloor", "fceil"} \
-    | {"pow", "pow_dbase", "atan2", "hypot"}
+    | {"pow", "pow_dbase", "atan2", "hypot", "exp2", "logaddexp", "logaddexp2", "sinc"}
 
 
 def reads_memory(prim):
@@ -314,4 +333,5 @@ def is_differentiable(prim):
 
 
 from . import array_primitives  # noqa: E402,F401  (adds the whole-array entries to the table)
+from . import creation_primitives  # noqa: E402,F401  (arange, eye, frozen module-level arrays)
 from . import custom_primitives  # noqa: E402,F401  (user-defined derivative rules)

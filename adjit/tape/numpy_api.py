@@ -81,11 +81,11 @@ def _py_logaddexp(a, b):
 _PY_BINARY = {
     'add': operator.add, 'subtract': operator.sub, 'multiply': operator.mul,
     'divide': operator.truediv, 'power': _py_pow, 'mod': operator.mod,
-    'logaddexp': _py_logaddexp,
+    'logaddexp': _py_logaddexp, 'logaddexp2': lambda a, b: float(np.logaddexp2(a, b)),
 }
 _PY_UNARY = {
     'square': lambda v: v * v, 'reciprocal': lambda v: 1.0 / v, 'negative': operator.neg,
-    'fabs': math.fabs,
+    'fabs': math.fabs, 'sinc': lambda v: float(np.sinc(v)),
 }
 
 

@@ -47,6 +47,7 @@ UNARY = {
     'rad2deg':    ('degrees', 'RAD2DEG'),
     'erf':        ('erf',     'TWO_OVER_SQRT_PI * exp(-x * x)'),
     'erfc':       ('erfc',    '-TWO_OVER_SQRT_PI * exp(-x * x)'),
+    'sinc':       (None,      'sincd(x, y)'),
 }
 
 #            NumPy name:  (math name,   d/dx1,                          d/dx2)
@@ -63,6 +64,7 @@ BINARY = {
     'mod':        (None,        '1.0',                          '-floor(x1 / x2)'),
     'ieee_remainder': ('remainder', '1.0',                      '-rint(x1 / x2)'),   # math only
     'logaddexp':  (None,        'exp(x1 - y)',                  'exp(x2 - y)'),
+    'logaddexp2': (None,        'exp((x1 - y) * LN2)',          'exp((x2 - y) * LN2)'),
 }
 
 # Primitives that only the math stand-in has (NumPy has no erf, and np.remainder is mod).
@@ -96,6 +98,17 @@ def _powdy(x1, y):
     return 0.0 if x1 == 0 else math.nan
 
 
+def _sincd(x, y):
+    """d/dx sinc(x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0."""
+    return 0.0 if x == 0 else (math.cos(math.pi * x) - y) / x
+
+
+def _np_sincd(x, y):
+    x = np.asarray(x, float)
+    safe = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / safe)
+
+
 def _safediv(a, b):
     return a / b if b != 0 else 0.0
 
@@ -121,9 +134,9 @@ _CONSTANTS = {
 SCALAR_NS = dict(_CONSTANTS, sin=math.sin, cos=math.cos, sinh=math.sinh, cosh=math.cosh,
                  sqrt=math.sqrt, exp=math.exp, log=math.log, sgn=_sgn, copysign=math.copysign,
                  trunc=math.trunc, floor=math.floor, rint=round, powdx=_powdx, powdy=_powdy,
-                 safediv=_safediv)
+                 safediv=_safediv, sincd=_sincd)
 
 ARRAY_NS = dict(_CONSTANTS, sin=np.sin, cos=np.cos, sinh=np.sinh, cosh=np.cosh, sqrt=np.sqrt,
                 exp=np.exp, log=np.log, sgn=np.sign, copysign=np.copysign, trunc=np.trunc,
                 floor=np.floor, rint=np.rint, powdx=_np_powdx, powdy=_np_powdy,
-                safediv=_np_safediv)
+                safediv=_np_safediv, sincd=_np_sincd)

@@ -7,7 +7,7 @@ import importlib
 
 import numba
 
-from .base import Engine
+from .base import Engine, gradients_only
 
 
 def _api(module_name, attribute):
@@ -23,14 +23,28 @@ def _api(module_name, attribute):
 
 
 class AdjitEngine(Engine):
-    """adjit.value_and_grad: the source-transformation compiler under test."""
+    """adjit.value_and_grad: the source-transformation compiler under test; on the problems
+    beyond gradients, adjit.hessian / adjit.jacfwd beside adjit.jit for the value."""
 
     name = "adjit"
     module = "adjit"
 
     def prepare(self, problem):
+        if problem.derivative != "gradient":
+            return self._second(problem)
         value_and_grad = _api(self.module, "value_and_grad")
         return value_and_grad(problem.function, argnums=problem.argnums)
+
+    def _second(self, problem):
+        if self.module != "adjit":   # the tape computes gradients only
+            gradients_only(self, problem)
+        transform = _api("adjit", "hessian" if problem.derivative == "hessian" else "jacfwd")
+        derivative = transform(problem.function, argnums=problem.argnums[0])
+        value = _api("adjit", "jit")(problem.function)
+
+        def run(*args):
+            return value(*args), (derivative(*args),)
+        return run
 
 
 class TapeEngine(AdjitEngine):

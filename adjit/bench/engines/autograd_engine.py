@@ -2,7 +2,7 @@
 import importlib
 import math
 
-from .base import Engine, EngineUnavailable
+from .base import Engine, EngineUnavailable, gradients_only
 from .shims import MATH_CONSTANTS, namespace, numpy_array_maker, rebind
 
 _UNARY = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh",
@@ -33,6 +33,7 @@ class AutogradEngine(Engine):
 
     def prepare(self, problem):
         autograd, anp = self._modules()
+        gradients_only(self, problem)
         math_ns = namespace("math", math, dict(
             {_MATH_NAMES.get(name, name): getattr(anp, name) for name in _UNARY}, **MATH_CONSTANTS))
         np_ns = namespace("numpy", anp, {

@@ -14,6 +14,14 @@ class EngineUnavailable(Exception):
     """
 
 
+def gradients_only(engine, problem):
+    """Raise EngineUnavailable on a problem whose derivative is not a gradient (a Hessian,
+    a Jacobian) for an engine that computes gradients only."""
+    if problem.derivative != "gradient":
+        raise EngineUnavailable(f"{engine.name} computes gradients, not the {problem.derivative} of "
+                                f"{problem.name}")
+
+
 class Engine:
     """Base class.  Subclasses set ``name`` and implement ``prepare``."""
 
@@ -43,8 +51,10 @@ class Engine:
 
 
 def normalise(value, grads):
-    """(float, tuple of float64 ndarrays or floats) from whatever an engine returned."""
-    value = float(np.asarray(value))
+    """(float, tuple of float64 ndarrays or floats) from whatever an engine returned (the
+    value of a vector function, on a ``jacobian`` problem, stays an ndarray)."""
+    value = np.asarray(value, dtype=np.float64)
+    value = float(value) if value.ndim == 0 else value
     if grads is None:
         return value, None
     if not isinstance(grads, (tuple, list)):

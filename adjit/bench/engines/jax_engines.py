@@ -1,4 +1,5 @@
-"""JAX: jax.jit(jax.value_and_grad(...)) of the problem rewritten with lax loops."""
+"""JAX: jax.jit(jax.value_and_grad(...)) of the problem rewritten with lax loops; on the
+problems beyond gradients, jax.jit of the value with jax.hessian / jax.jacfwd."""
 import importlib
 
 import numpy as np
@@ -30,19 +31,32 @@ class JaxEngine(Engine):
         if function is None:
             raise EngineUnavailable(f"no JAX version of {problem.name}")
         compiled = {}   # the static (integer) arguments -> jitted value_and_grad
+        transform = _transform(jax, function, problem)
 
         def run(*args):
             # integer arguments are loop trip counts: they must be static, or fori_loop
             # becomes a while_loop that jax.grad cannot reverse
             static = tuple(pos for pos, a in enumerate(args) if isinstance(a, (int, np.integer)))
             if static not in compiled:
-                compiled[static] = jax.jit(jax.value_and_grad(function, argnums=problem.argnums),
-                                           static_argnums=static)
+                compiled[static] = jax.jit(transform, static_argnums=static)
             value, grads = compiled[static](*args)
             value = jax.block_until_ready(value)
             grads = jax.block_until_ready(grads)
-            return float(value), tuple(np.asarray(g) for g in grads)
+            return np.asarray(value), tuple(np.asarray(g) for g in grads)
         return run
+
+
+def _transform(jax, function, problem):
+    """jax.value_and_grad, or the value beside jax.hessian / jax.jacfwd (of one argument,
+    returned as a 1-tuple like the gradients), compiled together by jax.jit."""
+    if problem.derivative == "gradient":
+        return jax.value_and_grad(function, argnums=problem.argnums)
+    derivative = (jax.hessian if problem.derivative == "hessian" else jax.jacfwd)(function,
+                                                                                    argnums=problem.argnums[0])
+
+    def value_and_derivative(*args):
+        return function(*args), (derivative(*args),)
+    return value_and_derivative
 
 
 class JaxLoopEngine(JaxEngine):

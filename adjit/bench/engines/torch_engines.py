@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .base import Engine, EngineUnavailable
+from .base import Engine, EngineUnavailable, gradients_only
 from .shims import MATH_CONSTANTS, ScalarArray, namespace, numpy_array_maker, rebind
 
 _UNARY = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh",
@@ -70,6 +70,7 @@ class TorchScalarEngine(Engine):
 
     def prepare(self, problem):
         torch = _torch()
+        gradients_only(self, problem)
         if problem.vectorised:
             raise EngineUnavailable(f"{problem.name} is whole-array code, not scalar loops (see torch-vec)")
         function = rebind(problem.function, _stand_ins(torch), spell_out_augmented=True)
@@ -110,6 +111,7 @@ class TorchVectorEngine(Engine):
 
     def prepare(self, problem):
         torch = _torch()
+        gradients_only(self, problem)
         from ..peers import torch_versions
         function = torch_versions.VECTORISED.get(problem.name)
         if function is None:

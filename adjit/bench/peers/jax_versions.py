@@ -169,8 +169,28 @@ def rnn_scan(W, U, b, h0, xs):
     return total
 
 
+
+# ---- jacobian-expansion: y_i = tanh(sum_j x_j sin((j + 1) t_i + x_j)) ----------------------
+def expansion_loop(x, m):
+    n = x.shape[0]
+
+    def row(i, y):
+        t = i / (m - 1)
+        s = lax.fori_loop(0, n, lambda j, s: s + x[j] * jnp.sin((j + 1) * t + x[j]), 0.0)
+        return y.at[i].set(jnp.tanh(s))
+    return lax.fori_loop(0, m, row, jnp.zeros(m))
+
+
+def expansion_vec(x, m):
+    t = jnp.arange(m) / (m - 1)
+    u = jnp.arange(1, x.shape[0] + 1)[None, :] * t[:, None] + x[None, :]
+    return jnp.tanh(jnp.sum(x[None, :] * jnp.sin(u), axis=1))
+
+
 LOOP = {
     "rosenbrock": rosenbrock_loop,
+    "hessian-rosenbrock": rosenbrock_loop,
+    "jacobian-expansion": expansion_loop,
     "logistic": logistic_loop,
     "pendulum": pendulum_loop,
     "ode": ode_loop,
@@ -182,6 +202,8 @@ LOOP = {
 
 IDIOMATIC = {
     "rosenbrock": rosenbrock_vec,
+    "hessian-rosenbrock": rosenbrock_vec,
+    "jacobian-expansion": expansion_vec,
     "logistic": logistic_loop,
     "pendulum": pendulum_loop,
     "ode": ode_vec,

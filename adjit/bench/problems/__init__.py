@@ -1,5 +1,5 @@
 """The registry of benchmark problems, in the order they are reported."""
-from . import gmm, gradbench, logistic, logsumexp, mlp, ode, pendulum, rnn, rosenbrock
+from . import derivatives, gmm, gradbench, logistic, logsumexp, mlp, ode, pendulum, rnn, rosenbrock
 
 PROBLEMS = {p.name: p for p in (
     rosenbrock.PROBLEM,
@@ -12,4 +12,6 @@ PROBLEMS = {p.name: p for p in (
     mlp.PROBLEM,
     rnn.PROBLEM,
     *gradbench.PROBLEMS,
+    derivatives.HESSIAN_PROBLEM,
+    derivatives.JACOBIAN_PROBLEM,
 )}

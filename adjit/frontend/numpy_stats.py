@@ -1,0 +1,301 @@
+"""Reductions with NumPy's keywords, and the statistics built on them (issue 14).
+
+* every reduction (`np.sum`, `np.mean`, `np.max`, `np.min`, `np.prod` and their methods)
+  takes ``axis=`` as an int, a tuple of ints or None, ``keepdims=True`` with any axis (and
+  on 1-d arrays), and, for `sum`/`mean`/`prod`, a harmless ``dtype=`` (float64; int64 for
+  an int or bool array);
+* `np.var`, `np.std` (``axis=``, ``ddof=``, ``keepdims=``), `np.average` (``weights=``,
+  ``returned=``, ``keepdims=``) and the `.var()`/`.std()` methods are lowered here to
+  those reductions and broadcasting arithmetic, exactly as NumPy defines them, so they
+  need no primitive of their own: reverse and forward mode follow from the table;
+* `np.clip(a, a_min, a_max)` with its keywords (and None for an open side), `.clip()`.
+
+An axis tuple reduces one axis after the other (highest first), which is the same
+reduction for sum, mean (equal group sizes), max, min and prod.
+"""
+import ast
+
+import numpy as np
+
+from ..errors import AdjitTypeError, UnsupportedSyntaxError
+from ..ir.core import Value
+from ..ir.types import BOOL, F64, I64, Array, is_array
+
+
+# ---- arguments --------------------------------------------------------------------------------
+def bind(tr, node, path, params, required=1):
+    """NumPy-style argument binding: {name: ast node} from the call's positional and keyword
+    arguments, against the parameter names `params` (the first `required` are required)."""
+    if len(node.args) > len(params):
+        raise tr.error(AdjitTypeError, node, f"{path}() takes at most {len(params)} argument(s) here, "
+                       f"got {len(node.args)}")
+    out = dict(zip(params, node.args))
+    for k in node.keywords:
+        if k.arg not in params:
+            raise tr.error(UnsupportedSyntaxError, node, f"{path}() got an unsupported keyword argument {k.arg!r}",
+                           hint=f"supported here: {', '.join(params)}")
+        if k.arg in out:
+            raise tr.error(AdjitTypeError, node, f"{path}() got multiple values for {k.arg!r}")
+        out[k.arg] = k.value
+    for p in params[:required]:
+        if p not in out:
+            raise tr.error(AdjitTypeError, node, f"{path}() is missing the argument {p!r}")
+    return out
+
+
+def is_none(tr, e):
+    """Is expression `e` the constant None (written None or np.newaxis)?"""
+    if e is None:
+        return False
+    if isinstance(e, ast.Constant):
+        return e.value is None
+    root = e
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if isinstance(root, ast.Name) and root.id not in tr.b.vars:
+        from .calls import _static
+        try:
+            return _static(tr, e) is None and _names_none(tr, e)
+        except Exception:  # an unknown name: not None; the normal path reports it
+            return False
+    return False
+
+
+def _names_none(tr, e):
+    # _static returns None both for "None" and for "not found": check the attribute exists
+    if isinstance(e, ast.Attribute):
+        from .calls import _static
+        base = _static(tr, e.value)
+        return base is not None and hasattr(base, e.attr) and getattr(base, e.attr) is None
+    return tr.lookup_global(e.id, e) is None
+
+
+def const_bool(tr, e, node, what):
+    if e is None:
+        return False
+    v = tr.expr(e)
+    if not (isinstance(v, Value) and v.const is not None and v.type == BOOL):
+        raise tr.error(UnsupportedSyntaxError, node, f"{what} must be True or False")
+    return v.const[0]
+
+
+def _is_array(v):
+    return isinstance(v, Value) and is_array(v.type)
+
+
+def _float_array(tr, x):
+    return x if x.type.dtype == F64 else tr.b.cast(x, Array(F64, x.type.ndim))
+
+
+def axes(tr, e, ndim, node, path):
+    """The axes a reduction combines: None for all of them, else a sorted tuple (normalised)."""
+    from .arrays import _axis
+    if e is None or (isinstance(e, ast.Constant) and e.value is None):
+        return None
+    items = e.elts if isinstance(e, ast.Tuple) else [e]
+    out = [_axis(tr, item, ndim, node, path) for item in items]
+    if len(set(out)) != len(out):
+        raise tr.error(AdjitTypeError, node, f"{path}(): an axis is repeated in {ast.unparse(e)}")
+    if len(out) == ndim:
+        return None
+    return tuple(sorted(out))
+
+
+def _keep_all(tr, s, ndim):
+    """Scalar `s` as an array of shape (1,) * ndim (keepdims over every axis), its derivative kept."""
+    one = tr.b.const(1)
+    dtype = s.type
+    ones = tr.b.emit("ones", [one] * ndim, {"dtype": dtype})
+    return tr.b.emit("and_" if dtype == BOOL else "mul", [ones, s])
+
+
+def reduce_values(tr, prim, x, ax, keep):
+    """`prim` over axes `ax` (None: all) of array x, as NumPy's ``prim(x, axis=ax, keepdims=keep)``."""
+    ndim = x.type.ndim
+    if x.type.dtype == BOOL and prim not in ("amax", "amin"):
+        x = tr.b.cast(x, Array(I64, ndim))
+    if ax is None:
+        out = tr.b.emit(prim, [x], {"axis": None})
+        return _keep_all(tr, out, ndim) if keep else out
+    out = x
+    for a in reversed(ax):
+        out = tr.b.emit(prim, [out], {"axis": a})
+    if keep:
+        for a in ax:
+            out = tr.b.emit("expand_dims", [out], {"axis": a})
+    return out
+
+
+_DTYPE_OK = ("sum", "mean", "prod")
+
+
+def reduce(tr, prim, x, keywords, node, path):
+    """A reduction called with keyword nodes {axis, keepdims, dtype} (from arrays.py)."""
+    dtype_node = keywords.get("dtype")
+    if not _is_array(x):
+        if not isinstance(x, Value):
+            from .arrays import _describe
+            raise tr.error(AdjitTypeError, node, f"{path}() needs an array, got {_describe(x)}")
+        return tr.b.cast(x, F64) if prim == "mean" else x
+    if dtype_node is not None:
+        x = _with_dtype(tr, prim, x, dtype_node, node, path)
+    ax = axes(tr, keywords.get("axis"), x.type.ndim, node, path)
+    keep = const_bool(tr, keywords.get("keepdims"), node, f"keepdims of {path}()")
+    return reduce_values(tr, prim, x, ax, keep)
+
+
+def _with_dtype(tr, prim, x, e, node, path):
+    from .calls import _DTYPES, _static
+    if prim not in _DTYPE_OK:
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() got an unsupported keyword argument 'dtype'")
+    t = _DTYPES.get(_static(tr, e)) if not (isinstance(e, ast.Constant) and e.value is None) else x.type.dtype
+    if t == F64 or (t == I64 and x.type.dtype in (I64, BOOL) and prim != "mean"):
+        return tr.b.cast(x, Array(t, x.type.ndim))
+    raise tr.error(UnsupportedSyntaxError, node, f"{path}(..., dtype={ast.unparse(e)}) is not supported here",
+                   hint="dtype=float (or np.float64) is supported, and dtype=int for an int or bool array")
+
+
+def count(tr, x, ax):
+    """The number of elements combined over axes `ax` of x, as an f64 value."""
+    dims = range(x.type.ndim) if ax is None else ax
+    n = tr.b.const(1)
+    for d in dims:
+        n = tr.b.emit("mul", [n, tr.b.emit("shape", [x], {"dim": d})])
+    return tr.b.cast(n, F64)
+
+
+# ---- var, std, average ---------------------------------------------------------------------------
+def variance(tr, x, ax, ddof, keep):
+    """NumPy's var: mean((x - mean(x))**2) with the divisor max(n - ddof, 0)."""
+    x = _float_array(tr, x)
+    m = reduce_values(tr, "mean", x, ax, True)
+    d = tr.b.emit("sub", [x, m])
+    ss = reduce_values(tr, "sum", tr.b.emit("mul", [d, d]), ax, keep)
+    n = tr.b.emit("sub", [count(tr, x, ax), tr.b.cast(ddof, F64)])
+    return tr.b.emit("div", [ss, tr.b.emit("max", [n, tr.b.const(0.0)])])
+
+
+def _var_std(which):
+    def handler(tr, x, args, node, path):
+        if not _is_array(x):
+            raise tr.error(AdjitTypeError, node, f"{path}() needs an array")
+        ax = axes(tr, args.get("axis"), x.type.ndim, node, path)
+        ddof = tr.scalar(args["ddof"], "ddof (a number)") if "ddof" in args else tr.b.const(0)
+        keep = const_bool(tr, args.get("keepdims"), node, f"keepdims of {path}()")
+        if args.get("dtype") is not None:
+            x = _with_dtype(tr, "mean", x, args["dtype"], node, path)
+        v = variance(tr, x, ax, ddof, keep)
+        return v if which == "var" else tr.b.emit("sqrt", [v])
+    return handler
+
+
+_VAR_PARAMS = ("a", "axis", "dtype", "out", "ddof", "keepdims")
+
+
+def _refuse_out(tr, args, node, path):
+    if "out" in args:
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}(..., out=) is not supported",
+                       hint="assign the result: y = ...")
+
+
+def _var_call(which):
+    def call(tr, node, path):
+        args = bind(tr, node, path, _VAR_PARAMS)
+        _refuse_out(tr, args, node, path)
+        return _var_std(which)(tr, tr.expr(args["a"]), args, node, path)
+    return call
+
+
+def _average(tr, node, path):
+    args = bind(tr, node, path, ("a", "axis", "weights", "returned", "keepdims"))
+    a = tr.expr(args["a"])
+    if not _is_array(a):
+        raise tr.error(AdjitTypeError, node, f"{path}() needs an array")
+    a = _float_array(tr, a)
+    ndim = a.type.ndim
+    ax = axes(tr, args.get("axis"), ndim, node, path)
+    keep = const_bool(tr, args.get("keepdims"), node, f"keepdims of {path}()")
+    returned = const_bool(tr, args.get("returned"), node, f"returned of {path}()")
+    w_node = args.get("weights")
+    if w_node is None or (isinstance(w_node, ast.Constant) and w_node.value is None):
+        avg = reduce_values(tr, "mean", a, ax, keep)
+        if not returned:
+            return avg
+        return _returned(tr, avg, count(tr, a, ax))
+    w = tr.expr(w_node)
+    if not _is_array(w):
+        raise tr.error(AdjitTypeError, node, f"the weights of {path}() must be an array")
+    w = _float_array(tr, w)
+    if w.type.ndim != ndim:
+        if w.type.ndim != 1 or ax is None or len(ax) != 1:
+            raise tr.error(AdjitTypeError, node, f"{path}(): weights of another number of dimensions than the "
+                           "array need a 1-d weights array and one int axis (as NumPy)")
+        for _ in range(ndim - 1 - ax[0]):  # shape (n,) -> (n, 1, ..., 1): n along the axis
+            w = tr.b.emit("expand_dims", [w], {"axis": w.type.ndim})
+        scl = reduce_values(tr, "sum", w, None, False)
+        if keep:
+            scl = _keep_all(tr, scl, ndim)
+    else:
+        scl = reduce_values(tr, "sum", w, ax, keep)
+    avg = tr.b.emit("div", [reduce_values(tr, "sum", tr.b.emit("mul", [a, w]), ax, keep), scl])
+    return _returned(tr, avg, scl) if returned else avg
+
+
+def _returned(tr, avg, scl):
+    from .translate import Tup
+    if is_array(avg.type):  # NumPy broadcasts the sum of weights to the shape of the average
+        scl = tr.b.emit("add", [tr.b.emit("zeros_like", [avg], {"dtype": F64}), scl])
+    return Tup([avg, scl])
+
+
+# ---- clip -----------------------------------------------------------------------------------------
+def clip(tr, x, lo_node, hi_node, node, path):
+    from .arrays import elementwise
+    if lo_node is None or hi_node is None:
+        raise tr.error(AdjitTypeError, node, f"{path}() needs a_min and a_max (either may be None)")
+    lo_none, hi_none = is_none(tr, lo_node), is_none(tr, hi_node)
+    if lo_none and hi_none:
+        raise tr.error(AdjitTypeError, node, f"{path}(): a_min and a_max cannot both be None (NumPy refuses it)")
+    out = x
+    if not lo_none:
+        out = elementwise(tr, "max", [out, tr.value(lo_node)], node, path)
+    if not hi_none:
+        out = elementwise(tr, "min", [out, tr.value(hi_node)], node, path)
+    return out
+
+
+def _clip_call(tr, node, path):
+    args = _clip_args(tr, node, path, ("a", "a_min", "a_max", "out"))
+    _refuse_out(tr, args, node, path)
+    return clip(tr, tr.value(args["a"]), args.get("a_min"), args.get("a_max"), node, path)
+
+
+def _clip_args(tr, node, path, params):
+    # NumPy 2 also spells the bounds min= and max=
+    for k in node.keywords:
+        if k.arg in ("min", "max"):
+            k.arg = "a_" + k.arg
+    return bind(tr, node, path, params)
+
+
+# ---- tables -------------------------------------------------------------------------------------
+FUNCTIONS = {np.var: _var_call("var"), np.std: _var_call("std"), np.average: _average, np.clip: _clip_call}
+
+
+def call(tr, target, path, node):
+    handler = FUNCTIONS.get(target)
+    return None if handler is None else handler(tr, node, path)
+
+
+def method(tr, x, name, node):
+    """``x.var()``, ``x.std()``, ``x.clip()`` of an array, or None."""
+    path = f".{name}"
+    if name in ("var", "std"):
+        args = bind(tr, node, path, _VAR_PARAMS[1:], required=0)
+        _refuse_out(tr, args, node, path)
+        return _var_std(name)(tr, x, args, node, path)
+    if name == "clip":
+        args = _clip_args(tr, node, path, ("a_min", "a_max", "out"))
+        _refuse_out(tr, args, node, path)
+        return clip(tr, x, args.get("a_min"), args.get("a_max"), node, path)
+    return None
