@@ -144,6 +144,7 @@ class ReverseMode:
         self.relevant = {}
         self.dims = {}  # array -> the IR values of its dims, when the reverse sweep needs only its shape
         self.dim_values = set()
+        self.order_free = {}  # for loop -> do its reverse iterations commute (_order_free)
         self.fused = {}  # accumulation loop -> {carried index: its (constant) adjoint}; see _accumulation_loop
 
     # ---- restrictions -------------------------------------------------------------------------
@@ -300,7 +301,7 @@ class ReverseMode:
                     self.fmap[op.result] = new
                     self._remember(op.result, new)
             if self.fused and block is self.fn.body:
-                self._allocate_adjoints(op.results)
+                self._allocate_adjoints(op.results, [op] if op in self.permuted else [])
 
     def _loops_inside(self, op):
         return [op] + [o for blk in op.blocks for o in walk_ops(blk) if o.prim in ("for", "while")]
@@ -522,6 +523,8 @@ class ReverseMode:
         """After `trip` iterations of a double-buffering loop, carried array j is the memory
         that init sigma^trip(j) started in: replay the swaps on the adjoint buffers."""
         b, sigma, key = self.b, self.permuted[op], ("DS", id(op))
+        if all(("D", op.results[j].id) in b.vars for j in sigma):
+            return  # done already, for a fused loop after it (the forward sweep)
         _, inits, _ = loop_parts(op)
         for j in sigma:
             b.set(key + (j,), self.array_adj(inits[j]))
@@ -751,7 +754,13 @@ class ReverseMode:
             b.set(("dc", p.id), g if g is not None else self._zero_adjoint(r))
         trip = self.primal(op.attrs["trip"])
         last = b.emit("sub", [trip, b.const(1)])
-        if op.prim == "for":
+        if op.prim == "for" and self.mode == "real" and self._order_free(op) and not any(
+                self.taped.get(loop) for loop in self._loops_inside(op)):
+            # the reverse iterations commute and no tape fixes their order: forwards, as the
+            # forward loop runs (memory is then read in order, and LLVM vectorises more)
+            start, step = self.primal(op.args[0]), self.primal(op.args[2])
+            bounds = (start, b.emit("add", [start, b.emit("mul", [trip, step])]), step)
+        elif op.prim == "for":
             start, step = self.primal(op.args[0]), self.primal(op.args[2])
             first = b.emit("add", [start, b.emit("mul", [last, step])])
             stop = b.emit("sub", [start, step])
@@ -791,25 +800,37 @@ class ReverseMode:
 
 
     # ---- accumulation loops: the adjoint fused with the forward loop ---------------------------------
-    def _accumulation_loop(self, op):
-        """Is `op` a loop whose reverse can run forwards, fused with it (module docstring)?
-        The static half of the criterion; the adjoints of its results must also be constants."""
-        if op.prim != "for" or op not in self.fn.body.ops or op in self.permuted:
-            return False
+    def _order_free(self, op):
+        """Do the reverse iterations of `for` loop `op` commute (module docstring)?  Every active
+        carried value is an accumulator (its adjoint is the same on every iteration) and the body
+        writes no memory that outlives an iteration (a write's reverse moves and zeroes adjoints).
+        Then the adjoint loop may run in any order, as long as no tape dictates one."""
+        if op in self.order_free:
+            return self.order_free[op]
+        ok = op.prim == "for" and op not in self.permuted
         body = op.blocks[0]
         params = body.params[1:]
         inner = list(walk_ops(body))
         local = {r for o in inner for r in o.results}
         for p, y in zip(params, body.yields):
-            if p not in self.active:
-                continue
-            if p.type != F64 or _dependence(body, p, params, y) is False:
-                return False
+            if ok and p in self.active and (p.type != F64 or _dependence(body, p, params, y) is False):
+                ok = False
+        for o in inner if ok else ():
+            if (writes_memory(o.prim) and not all(r in local for r in self.mem.roots(o.args[0]))) or \
+                    o.prim in _NO_REVERSE_RULE:
+                ok = False
+                break
+        self.order_free[op] = ok
+        return ok
+
+    def _accumulation_loop(self, op):
+        """Is `op` a loop whose reverse can run forwards, fused with it (module docstring)?
+        The static half of the criterion; the adjoints of its results must also be constants."""
+        if op not in self.fn.body.ops or not self._order_free(op):
+            return False
+        inner = list(walk_ops(op.blocks[0]))
+        local = {r for o in inner for r in o.results}
         for o in inner:
-            if writes_memory(o.prim) and not all(r in local for r in self.mem.roots(o.args[0])):
-                return False  # memory that lives across iterations is written: its adjoint has an order
-            if o.prim in _NO_REVERSE_RULE:
-                return False
             for a in o.args:
                 # memory from outside read in the body gets adjoint contributions while the forward
                 # sweep runs: nothing may write it from the loop on (its reverse would zero them)
