@@ -235,8 +235,8 @@ def expr_walrus(x):
 
 
 def expr_matmul(a, b):
-    c = a @ b  # <- here (3-d operands)
-    return c[0, 0, 0]
+    c = np.einsum("...i,...i->...", a, b)  # <- here (einsum with '...')
+    return c[0, 0]
 
 
 def expr_bitand(n, m):
@@ -270,11 +270,11 @@ def expr_slice(a):
 
 
 def expr_slice_2d(a):
-    return np.sum(a[a > 0.0])  # <- here
+    return np.sum(np.rot90(a))  # <- here
 
 
 def expr_partial_index(a, i):
-    return np.inner(a, a) * 0.0 + a[i]  # <- here (np.inner of 2-d arrays)
+    return np.sum(np.unique(a)) * 0.0 + a[i]  # <- here (np.unique)
 
 
 def expr_chained_index(a):
@@ -384,7 +384,8 @@ def call_method(x):
 
 
 def call_array_method(a):
-    return a.cumsum()[0]  # <- here
+    a.sort()  # <- here
+    return a[0]
 
 
 def call_unknown(x):
@@ -401,7 +402,7 @@ def call_print(x):
 
 
 def call_np_sum(a):
-    return np.cumsum(a)[0]  # <- here
+    return np.interp(0.5, a, a)  # <- here
 
 
 def call_missing_module_attr(x):
@@ -723,7 +724,7 @@ def test_show_ir_refuses_the_same_way():
 def test_errors_name_the_problem_and_give_a_hint():
     cases = [(stmt_try, (1.0,), "try"), (expr_slice, (A1,), "None (np.newaxis)"), (rec_direct, (3,), "rec_direct"),
              (unbound_branch, (1.0,), "'y'"), (call_unknown, (1.0,), "undefined_function"),
-             (expr_list, (1.0,), "list"), (expr_matmul, (A3, A3), "@")]
+             (expr_list, (1.0,), "list"), (expr_matmul, (A3, A3), "einsum")]
     for f, args, word in cases:
         with pytest.raises(AdjitError) as info:
             adjit.jit(f)(*args)
@@ -999,9 +1000,13 @@ def test_value_and_grad_argnums_out_of_range(argnums):
     assert not g.specialisations
 
 
+def tril_sum(a):
+    return np.sum(np.tril(a))
+
+
 def test_a_refused_signature_does_not_poison_a_good_one():
-    jf = adjit.jit(expr_partial_index)
+    jf = adjit.jit(tril_sum)
     with pytest.raises(UnsupportedSyntaxError):
-        jf(A2, 0)  # a[i] on a 2-D array is refused
-    assert jf(A1, 2) == 2.0  # on a 1-D array the same function is fine
+        jf(A1)  # np.tril of a 1-D array is refused
+    assert jf(A2) == 3.0  # on a 2-D array the same function is fine
     assert len(jf.specialisations) == 1

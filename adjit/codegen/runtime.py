@@ -271,3 +271,6 @@ def _unbroadcast(nc, nl):
 
 
 unbroadcast = _specialised("unbroadcast", _unbroadcast, "c, like")
+
+
+from .runtime_numpy import *  # noqa: E402,F401,F403  (gathers, scans, sorting, linear algebra: issue 14)

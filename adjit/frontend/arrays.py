@@ -155,6 +155,9 @@ def insert_newaxes(tr, v, positions):
 
 # ---- linear algebra and shapes ---------------------------------------------------------------------
 def matmul(tr, a, b, node, path):
+    if _is_array(a) and _is_array(b) and max(a.type.ndim, b.type.ndim) > 2:  # batched (issue 14)
+        from .numpy_shapes import contract_matmul
+        return contract_matmul(tr, a, b, node, path, dot="dot" in path)
     for v in (a, b):
         _need_array(tr, v, node, path)
         if v.type.ndim > 2:
@@ -235,7 +238,9 @@ def _ravel(tr, args, node, path):
 
 def _joined(prim):
     def join(tr, node, path, keywords):
-        if len(node.args) != 1 or not isinstance(node.args[0], (ast.Tuple, ast.List)):
+        if len(node.args) == 2 and "axis" not in keywords:  # a positional axis
+            keywords["axis"] = node.args[1]
+        if len(node.args) not in (1, 2) or not isinstance(node.args[0], (ast.Tuple, ast.List)):
             raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes a tuple of arrays written out: "
                            f"{path}((a, b), axis=0)")
         parts = [tr.value(x, "an array") for x in node.args[0].elts]

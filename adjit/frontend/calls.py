@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import AdjitTypeError, UnsupportedSyntaxError
 from ..ir.core import Value
 from ..ir.types import BOOL, F64, I64, is_array
-from . import arrays, numpy_build, numpy_stats, numpy_ufuncs
+from . import arrays, numpy_build, numpy_shapes, numpy_stats, numpy_ufuncs
 
 # math.* and np.* functions of scalars -> primitive name
 SCALAR_FUNCTIONS = {}
@@ -54,7 +54,7 @@ def call(tr, target, path, node):
     handler = _BUILTINS.get(target)
     if handler is not None:
         return handler(tr, node)
-    for extra in (numpy_stats, numpy_ufuncs, numpy_build):  # issue 14: NumPy spellings and keywords
+    for extra in (numpy_stats, numpy_ufuncs, numpy_build, numpy_shapes):  # issue 14: NumPy spellings and keywords
         out = extra.call(tr, target, path, node)
         if out is not None:
             return out
@@ -133,6 +133,10 @@ def method(tr, owner, name, node):
     if is_array(owner.type) and name == "copy":
         _args(tr, node, 0, f".{name}")
         return tr.b.emit("copy", [owner])
+    if is_array(owner.type):
+        out = numpy_shapes.method(tr, owner, name, node)  # issue 14: scans, order, shapes
+        if out is not None:
+            return out
     out = arrays.method(tr, owner, name, node)
     if out is not None:
         return out

@@ -275,6 +275,9 @@ class Translator:
             for t, v in zip(target.elts, value.items):
                 self.assign_target(t, v, node)
         elif isinstance(target, ast.Subscript):
+            from . import numpy_index  # integer-array and mask indexing (issue 14)
+            if numpy_index.write(self, target, value, node):
+                return
             newaxes = []
             arr, idx, spec = self.subscript_parts(target, newaxes)
             arrays.check_write_newaxes(self, newaxes, spec, value, node)
@@ -314,6 +317,9 @@ class Translator:
             else:
                 self.assign(s.target.id, new, s)
         elif isinstance(s.target, ast.Subscript):
+            from . import numpy_index  # integer-array and mask indexing (issue 14)
+            if numpy_index.augassign(self, s.target, op, s.value, s):
+                return
             newaxes = []
             arr, idx, spec = self.subscript_parts(s.target, newaxes)
             rhs = self.expr(s.value)
@@ -665,6 +671,10 @@ class Translator:
                 return base.items[k.const[0]]
             except IndexError:
                 raise self.error(AdjitError, e, "tuple index out of range") from None
+        from . import numpy_index  # integer-array and mask indexing (issue 14)
+        gathered = numpy_index.read(self, e)
+        if gathered is not None:
+            return gathered
         newaxes = []
         arr, idx, spec = self.subscript_parts(e, newaxes)
         if spec is None:

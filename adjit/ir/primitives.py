@@ -335,3 +335,4 @@ def is_differentiable(prim):
 from . import array_primitives  # noqa: E402,F401  (adds the whole-array entries to the table)
 from . import creation_primitives  # noqa: E402,F401  (arange, eye, frozen module-level arrays)
 from . import custom_primitives  # noqa: E402,F401  (user-defined derivative rules)
+from . import numpy_primitives  # noqa: E402,F401  (gathers, scans, sorting, permutations, linalg: issue 14)

@@ -491,3 +491,15 @@ MATH = types.ModuleType('adjit.tape.math', 'math with adjit.tape rules.')
 for _name in dir(math):
     if not _name.startswith('_'):
         MATH.__dict__[_name] = MATH_IMPL.get(_name) or _guard(getattr(math, _name), 'math', _name)
+
+
+# -- issue 14, items 7-10: rules that are not structural (adjit/tape/numpy_more.py) ----------
+from . import numpy_more as _more  # noqa: E402
+
+for _name, _fn in _more.FUNCTIONS.items():
+    NP.__dict__[_name] = _fn
+    arrays.FUNC_IMPL[getattr(np, _name)] = _fn
+    arrays.FUNC_BY_NAME[_name] = _fn
+for _name, _fn in _more.LINALG.items():
+    LINALG.__dict__[_name] = _fn
+    arrays.FUNC_IMPL[getattr(np.linalg, _name)] = _fn

@@ -1,0 +1,187 @@
+"""adjit.tape rules for issue 14's items 7-10 that are not structural: cumprod, diff, pad,
+einsum/tensordot/kron/cross, and np.linalg's solve, inv, det, slogdet and cholesky.
+
+Each records one array operation with `arrays.emit` and a NumPy adjoint per operand; the
+structural ones (take, flip, repeat...) need no rule (see `numpy_api`).
+"""
+import numpy as np
+
+from . import arrays
+from .arrays import emit, operand
+
+
+def _v(x):
+    v, i = operand(x)
+    return np.asarray(v, dtype=np.float64), i
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    av, ai = _v(a)
+    shape = av.shape
+    flat = axis is None
+    x = av.ravel() if flat else av
+    ax = 0 if flat else axis % x.ndim
+    y = np.cumprod(x, axis=ax)
+
+    def vjp(G):
+        G = np.asarray(G).reshape(y.shape)
+        xm = np.moveaxis(x, ax, -1)
+        gm = np.moveaxis(G, ax, -1)
+        n = xm.shape[-1]
+        res = np.zeros(xm.shape)
+        for k in range(n):
+            for j in range(k, n):
+                others = np.prod(np.delete(xm[..., :j + 1], k, axis=-1), axis=-1)
+                res[..., k] += gm[..., j] * others
+        res = np.moveaxis(res, -1, ax)
+        return res.reshape(shape)
+    return emit(y, [(ai, vjp)])
+
+
+def diff(a, n=1, axis=-1):
+    for _ in range(n):
+        s = [slice(None)] * np.ndim(arrays.values(a))
+        hi, lo = list(s), list(s)
+        hi[axis] = slice(1, None)
+        lo[axis] = slice(None, -1)
+        a = a[tuple(hi)] - a[tuple(lo)]
+    return a
+
+
+def pad(array, pad_width, mode='constant', constant_values=0):
+    av, ai = _v(array)
+    y = np.pad(av, pad_width, mode='constant', constant_values=constant_values)
+    width = np.broadcast_to(np.asarray(pad_width), (av.ndim, 2))
+    region = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(width, av.shape))
+    return emit(y, [(ai, lambda G: np.asarray(G)[region])])
+
+
+def einsum(subscripts, *ops):
+    spec = subscripts.replace(' ', '')
+    lhs, out = spec.split('->')
+    ins = lhs.split(',')
+    parts = [_v(o) for o in ops]
+    vals = [p[0] for p in parts]
+    y = np.einsum(spec, *vals)
+
+    def rule(k):
+        def vjp(G):
+            others = [ins[j] for j in range(len(ins)) if j != k]
+            have = set(out).union(*others) if others else set(out)
+            want = ''.join(c for c in ins[k] if c in have)
+            r = np.einsum(','.join([out] + others) + '->' + want, np.asarray(G),
+                          *[vals[j] for j in range(len(ins)) if j != k])
+            for pos, c in enumerate(ins[k]):
+                if c not in have:
+                    r = np.expand_dims(r, pos)
+            return np.broadcast_to(r, vals[k].shape).copy()
+        return vjp
+    return emit(y, [(parts[k][1], rule(k)) for k in range(len(ops))])
+
+
+_L = 'abcdefghijklmnopqrstuvwxyz'
+
+
+def tensordot(a, b, axes=2):
+    na, nb = np.ndim(arrays.values(a)), np.ndim(arrays.values(b))
+    if isinstance(axes, int):
+        ax, bx = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax, bx = [int(k) % na for k in np.atleast_1d(axes[0])], [int(k) % nb for k in np.atleast_1d(axes[1])]
+    sa, sb = list(_L[:na]), list(_L[na:na + nb])
+    for i, j in zip(ax, bx):
+        sb[j] = sa[i]
+    o = [c for k, c in enumerate(sa) if k not in ax] + [c for k, c in enumerate(sb) if k not in bx]
+    return einsum(''.join(sa) + ',' + ''.join(sb) + '->' + ''.join(o), a, b)
+
+
+def kron(a, b):
+    va, vb = arrays.values(a), arrays.values(b)
+    if np.ndim(va) == 1:
+        return einsum('i,k->ik', a, b).reshape(len(va) * len(vb))
+    r = einsum('ij,kl->ikjl', a, b)
+    return r.reshape(va.shape[0] * vb.shape[0], va.shape[1] * vb.shape[1])
+
+
+def cross(a, b):
+    av, ai = _v(a)
+    bv, bi = _v(b)
+    y = np.cross(av, bv)
+    return emit(y, [(ai, lambda G: arrays.unbroadcast(np.cross(bv, G), av.shape)),
+                    (bi, lambda G: arrays.unbroadcast(np.cross(G, av), bv.shape))])
+
+
+def solve(a, b):
+    av, ai = _v(a)
+    bv, bi = _v(b)
+    x = np.linalg.solve(av, bv)
+
+    def gb(G):
+        return np.linalg.solve(av.T, np.asarray(G))
+    return emit(x, [(ai, lambda G: -np.outer(gb(G), x) if x.ndim == 1 else -gb(G) @ x.T), (bi, gb)])
+
+
+def inv(a):
+    av, ai = _v(a)
+    y = np.linalg.inv(av)
+    return emit(y, [(ai, lambda G: -y.T @ np.asarray(G) @ y.T)])
+
+
+def det(a):
+    av, ai = _v(a)
+    d = np.linalg.det(av)
+    return emit(d, [(ai, lambda G: float(G) * d * np.linalg.inv(av).T)])
+
+
+def slogdet(a):
+    av, ai = _v(a)
+    s, ld = np.linalg.slogdet(av)
+    return float(s), emit(ld, [(ai, lambda G: float(G) * np.linalg.inv(av).T)])
+
+
+def cholesky(a):
+    av, ai = _v(a)
+    lo = np.linalg.cholesky(av)
+
+    def vjp(G):
+        phi = np.tril(lo.T @ np.asarray(G))
+        phi[np.diag_indices_from(phi)] *= 0.5
+        li = np.linalg.inv(lo)
+        s = li.T @ phi @ li
+        out = np.tril(s + s.T)
+        out[np.diag_indices_from(out)] = np.diag(s)
+        return out
+    return emit(lo, [(ai, vjp)])
+
+
+FUNCTIONS = {'cumprod': cumprod, 'diff': diff, 'pad': pad, 'einsum': einsum, 'tensordot': tensordot,
+             'kron': kron, 'cross': cross}
+LINALG = {'solve': solve, 'inv': inv, 'det': det, 'slogdet': slogdet, 'cholesky': cholesky}
+
+
+def dot(a, b, out=None):
+    """np.dot: N-d by 1-d (and N-d by M-d) through einsum; 1-d and 2-d as before."""
+    na, nb = np.ndim(arrays.values(a)), np.ndim(arrays.values(b))
+    if na <= 2 and nb <= 2 or na == 0 or nb == 0:
+        return arrays.dot(a, b, out)
+    sa = _L[:na]
+    if nb == 1:
+        return einsum(sa + ',' + sa[-1] + '->' + sa[:-1], a, b)
+    sb = _L[na:na + nb - 2] + sa[-1] + _L[na + nb]
+    return einsum(sa + ',' + sb + '->' + sa[:-1] + sb[:-2] + sb[-1], a, b)
+
+
+FUNCTIONS['dot'] = dot
+
+
+def inner(a, b):
+    """np.inner: 2-d operands through einsum (sums over the last axes)."""
+    na, nb = np.ndim(arrays.values(a)), np.ndim(arrays.values(b))
+    if na <= 1 and nb <= 1:
+        return arrays.inner(a, b)
+    sa = _L[:na]
+    sb = _L[na:na + nb - 1] + sa[-1]
+    return einsum(sa + ',' + sb + '->' + sa[:-1] + sb[:-1], a, b)
+
+
+FUNCTIONS['inner'] = inner
