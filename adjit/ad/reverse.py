@@ -34,6 +34,28 @@ block backwards accumulating adjoints (``d_x += g * partial``).
   in a loop other than by swapping) are refused with the line: adjit cannot tell which
   buffer a write changes.  The caller's arrays are copied before any write.
 
+* Accumulation loops.  A top-level `for` whose reverse iterations commute and whose
+  accumulators' adjoints are known constants before it runs is *fused*: the reverse of each
+  iteration is emitted inside the forward loop, right after that iteration's forward part,
+  and reads the primal values as computed (no tape, no recomputation, no second loop; the
+  Rosenbrock loop becomes one loop).  The criterion, all of it checked:
+  1. (`_order_free`) every active carried value is a float *accumulator*: its yield is
+     ``p + e`` or ``p - e`` along every path through the body (chains of add/sub, through
+     ``if`` results), where nothing else in the body depends on p (`_dependence`), so its
+     adjoint is the same on every iteration; and the body writes only memory allocated in
+     the same iteration (a write's reverse moves and zeroes adjoints, which gives an order);
+  2. no tape op (reverse mode's own output) is in the body;
+  3. arrays from outside the loop that the body reads are not written from the loop on
+     (their buffers receive contributions while the forward sweep runs; a later write's
+     reverse would zero them);
+  4. the body has no loop of its own (measured slower fused: `_accumulation_loop`);
+  5. the dry run finds each accumulator result's adjoint to be a constant (``return s``,
+     ``return a * s + b * t``: the seed 1.0 through constant factors).
+  Otherwise the general path runs; there, a loop meeting 1-2 with no tape (its own or a
+  nested loop's) runs its adjoint loop forwards.
+* An array that the reverse sweep needs only for its shape (the second operand of
+  ``unbroadcast``) is not taped: its dims are (`_like`).
+
 To know what to tape before emitting the forward sweep, the reverse sweep is built
 twice: first as a dry run that only records which primal values it asks for.
 """
@@ -829,6 +851,11 @@ class ReverseMode:
         if op not in self.fn.body.ops or not self._order_free(op):
             return False
         inner = list(walk_ops(op.blocks[0]))
+        if any(o.prim in ("for", "while") for o in inner):
+            # measured (gb-llsq): a body with loops is slower fused, 0.80 against 0.72 ms: the
+            # adjoint loop waits for the forward reduction it follows, where apart the CPU
+            # overlapped them; one taped number per iteration costs less
+            return False
         local = {r for o in inner for r in o.results}
         for o in inner:
             for a in o.args:

@@ -11,10 +11,12 @@ from .engines import ENGINE_NAMES, make_engines
 from .problems import PROBLEMS
 from .progress import progress
 from .report import render
-from .runner import RunSettings, run_all
-from .timing import FULL, QUICK
+from .runner import RunSettings, run_all, skip_summary
+from .timing import FULL, QUICK, pin_threads
 
-DEFAULT_OUT = os.path.join("docs", "benchmarks-results.md")
+# in the current directory, never a file of the package: the docs' tables are regenerated on
+# purpose, with --out docs/benchmarks-results.md (see docs/benchmarks.md)
+DEFAULT_OUT = "adjit-bench-results.md"
 
 
 def _names(text, known, what):
@@ -49,7 +51,8 @@ def build_parser():
     parser.add_argument("--sizes", type=_sizes,
                         help="comma-separated problem sizes (e.g. 1e3,1e4), used for every problem; "
                              "default: each problem's own size")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"Markdown report path (default {DEFAULT_OUT})")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"Markdown report path (default: {DEFAULT_OUT} in the current directory)")
     parser.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
                         help="also draw time against size (log-log) to PNG (default: benchmarks.png "
                              "next to --out); without --sizes, runs each problem's size sweep")
@@ -59,6 +62,9 @@ def build_parser():
     parser.add_argument("--no-gc", action="store_true",
                         help="time with the garbage collector disabled, as timeit does "
                              "(flatters engines that allocate Python objects per operation)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads every engine may use: OpenBLAS/MKL/OpenMP, Numba, PyTorch, XLA "
+                             "(default 1, so that engines compare on equal terms; 0 leaves each library's default)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--list", action="store_true", help="list problems and engines, then exit")
     return parser
@@ -84,10 +90,14 @@ def main(argv=None):
         print("engines:", ", ".join(ENGINE_NAMES))
         return 0
 
+    if args.threads < 0:
+        raise SystemExit("--threads must be >= 0")
+    if args.threads:
+        pin_threads(args.threads)
     problems = [PROBLEMS[n] for n in (args.problems or PROBLEMS)]
     engines = make_engines(args.engines)
     timing = dataclasses.replace(QUICK if args.quick else FULL, disable_gc=args.no_gc)
-    settings = RunSettings(timing=timing, rtol=args.rtol, seed=args.seed, quick=args.quick)
+    settings = RunSettings(timing=timing, rtol=args.rtol, seed=args.seed, quick=args.quick, threads=args.threads)
     sizes_of = _sizes_of(args)
 
     out_dir = os.path.dirname(args.out) or "."
@@ -96,10 +106,13 @@ def main(argv=None):
 
     total = sum(len(sizes_of(p)) for p in problems) * len(engines)
     bar = progress(total, enabled=not args.no_progress)
+    skips = []
     try:
-        results = run_all(problems, engines, sizes_of, settings, bar)
+        results = run_all(problems, engines, sizes_of, settings, bar, skips)
     finally:
         bar.close()
+        for line in skip_summary(skips, [p.name for p in problems]):
+            print(line, file=sys.stderr)
 
     plot_link = None
     if plot_path:
@@ -115,7 +128,8 @@ def main(argv=None):
     print(report)
     with open(args.out, "w") as f:
         f.write(report + "\n")
-    print(f"\nwritten: {args.out}" + (f" and {plot_path}" if plot_path else ""), file=sys.stderr)
+    print(f"\nwritten: {os.path.abspath(args.out)}" + (f" and {os.path.abspath(plot_path)}" if plot_path else ""),
+          file=sys.stderr)
     _warn_about_mismatches(results)
     return 0
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 from .compare import relative_error
 from .engines import EngineUnavailable, normalise
-from .timing import QUICK, measure, warm_up
+from .timing import QUICK, measure, pin_imported, warm_up
 
 
 @dataclass
@@ -54,6 +54,7 @@ class RunSettings:
     rtol: float
     seed: int = 0
     quick: bool = False
+    threads: int = 0                   # the thread count every engine was pinned to (0: not pinned)
 
     def slow_size(self, problem):
         return problem.quick_slow_size() if self.quick else problem.slow_size
@@ -68,8 +69,9 @@ def _short_error(exc):
 class ProblemRun:
     """Runs the engines on one problem, caching inputs and references per size."""
 
-    def __init__(self, problem, engines, settings, progress):
+    def __init__(self, problem, engines, settings, progress, skips=None):
         self.problem = problem
+        self.skips = skips           # a list to collect (engine, problem, reason) in, or None: print each
         self.engines = engines
         self.settings = settings
         self.progress = progress
@@ -98,8 +100,13 @@ class ProblemRun:
             try:
                 engine.available()
                 self._prepared[engine.name] = engine.prepare(self.problem)
+                if self.settings.threads:
+                    pin_imported(self.settings.threads)  # a library the engine just imported (PyTorch)
             except EngineUnavailable as exc:
-                self.progress.write(f"note: {engine.name} skipped on {self.problem.name}: {exc}")
+                if self.skips is None:
+                    self.progress.write(f"note: {engine.name} skipped on {self.problem.name}: {exc}")
+                else:
+                    self.skips.append((engine.name, self.problem.name, str(exc)))
                 self._prepared[engine.name] = exc
             except Exception as exc:   # noqa: BLE001
                 self._prepared[engine.name] = exc
@@ -162,11 +169,15 @@ class ProblemRun:
                            first_call=first_call, per_call=per_call, calls=calls, error=error, **base)
 
 
-def run_all(problems, engines, sizes_of, settings, progress):
-    """{problem name: [(size, [Measurement, ...]), ...]} for every problem and size."""
+def run_all(problems, engines, sizes_of, settings, progress, skips=None):
+    """{problem name: [(size, [Measurement, ...]), ...]} for every problem and size.
+
+    An engine that cannot run a problem (`EngineUnavailable`: not installed, no version of
+    the problem) is noted through `progress` as it happens, or, given a list `skips`,
+    appended to it as (engine, problem, reason) for `skip_summary`."""
     results = {}
     for problem in problems:
-        problem_run = ProblemRun(problem, engines, settings, progress)
+        problem_run = ProblemRun(problem, engines, settings, progress, skips)
         per_size = []
         for size in sizes_of(problem):
             rows = []
@@ -177,3 +188,24 @@ def run_all(problems, engines, sizes_of, settings, progress):
             per_size.append((size, rows))
         results[problem.name] = per_size
     return results
+
+
+def skip_summary(skips, problems=()):
+    """The (engine, problem, reason) triples of `skips` as a few lines: one per reason and
+    set of problems, e.g. "note: torch, torch-vec skipped on every problem: torch is not
+    installed" rather than one line per engine and problem.  `problems` are the names of
+    every problem run (to say "every problem")."""
+    per_engine = {}
+    for engine, problem, reason in skips:
+        per_engine.setdefault((engine, reason), []).append(problem)
+    grouped = {}
+    for (engine, reason), names in per_engine.items():
+        grouped.setdefault((reason, tuple(names)), []).append(engine)
+    lines = []
+    for (reason, names), engines in grouped.items():
+        if len(names) > 1 and set(names) >= set(problems):
+            where = "every problem"
+        else:
+            where = ", ".join(names)
+        lines.append(f"note: {', '.join(engines)} skipped on {where}: {reason}")
+    return lines

@@ -11,7 +11,10 @@ it, and it is a real cost of engines that build a graph of Python objects per ca
 collector, 1.9 s without; PyTorch, whose graph lives in C++, is unaffected).
 ``disable_gc`` gives timeit's behaviour.
 """
+import ctypes
 import gc
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -80,3 +83,65 @@ def measure(fn, args, settings):
     middle = len(per_call) // 2
     median = per_call[middle] if len(per_call) % 2 else 0.5 * (per_call[middle - 1] + per_call[middle])
     return median, calls
+
+
+# ---- threads ---------------------------------------------------------------------------------
+# Every engine gets the same number of threads: OpenBLAS beside one-threaded Numba code, or
+# JAX's and PyTorch's pools beside each other, made the MLP rows swing between batch sizes.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                     "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+_OPENBLAS_SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_",
+                     "scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads")
+
+
+def pin_threads(n):
+    """Limit every engine's thread pools to `n` threads; returns what was pinned (for the report).
+
+    Libraries not imported yet read the environment (OpenMP, MKL, XLA's flags for JAX; PyTorch
+    is also pinned by `pin_imported` once an engine imports it); OpenBLAS, already loaded by
+    NumPy, is told through its own C entry point, and Numba through `numba.set_num_threads`."""
+    for name in _THREAD_VARIABLES:
+        if name == "NUMBA_NUM_THREADS" and "numba" in sys.modules:
+            continue  # fixed when numba was imported; set_num_threads below
+        os.environ[name] = str(n)
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split()
+             if not f.startswith(("--xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads"))]
+    if n == 1:
+        flags.append("--xla_cpu_multi_thread_eigen=false")
+    flags.append(f"intra_op_parallelism_threads={n}")
+    os.environ["XLA_FLAGS"] = " ".join(flags)
+    pinned = ["environment"]
+    for path in _loaded_libraries("blas"):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for setter in _OPENBLAS_SETTERS:
+            if hasattr(lib, setter):
+                getattr(lib, setter)(n)
+                pinned.append("OpenBLAS")
+                break
+    try:
+        import numba
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        pinned.append("Numba")
+    except Exception:  # noqa: BLE001 - no numba: nothing to pin
+        pass
+    pin_imported(n)
+    return pinned
+
+
+def pin_imported(n):
+    """Pin the pools of engines imported since `pin_threads` (PyTorch reads no variable late)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
+def _loaded_libraries(word):
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if ".so" in line and word in line.lower()}
+    except OSError:  # not Linux: the environment variables are all there is
+        return []
+    return sorted(p for p in paths if os.path.isabs(p))

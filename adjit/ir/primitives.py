@@ -147,8 +147,27 @@ _add("mul", _promoted, _first, "{0} * {1}", (lambda x, y, o: y, lambda x, y, o: 
 _add("div", _floats, _f64, "{0} / {1}", (lambda x, y, o: 1 / y, lambda x, y, o: -o / y), array_fmt="{0} / {1}")
 _add("floordiv", _promoted, _first, "{0} // {1}", array_fmt="{0} // {1}")
 _add("mod", _promoted, _first, "{0} % {1}", (lambda x, y, o: 1, lambda x, y, o: -F.ffloor(x / y)), array_fmt="{0} % {1}")
+def _constant(v):
+    """The Python value of a Sym or Value that is a constant, else None."""
+    v = getattr(v, "value", v)
+    return v.const[0] if getattr(v, "const", None) is not None else None
+
+
+def _pow_dbase_partial(x, y, o):
+    """d(x**y)/dx.  For a constant exponent c, c * x**(c-1) directly (0 for c == 0): no helper
+    call, no np.where on arrays, and the builder turns a small integer power into products."""
+    c = _constant(y)
+    if c is None or isinstance(c, bool):
+        return F.pow_dbase(x, y)
+    if c == 0:
+        return 0.0
+    if c == 1:
+        return 1.0
+    return (float(c) if isinstance(c, float) else c) * (x if c == 2 else F.pow(x, c - 1))
+
+
 _add("pow", _pow_args, _first, "{0} ** {1}",
-     (lambda x, y, o: F.pow_dbase(x, y),
+     (_pow_dbase_partial,
       lambda x, y, o: F.select(F.gt(x, 0.0), o * F.log(x), 0.0)), array_fmt="{0} ** {1}")
 # d(x**y)/dx, 0 where y == 0
 _add("pow_dbase", _pow_args, _f64, "_rt.pow_dbase({0}, {1})", array_fmt="_rt.pow_dbase_array({0}, {1})",

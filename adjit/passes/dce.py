@@ -1,6 +1,5 @@
 """Dead-code elimination: drop pure operations whose results nobody uses, and the
 results of if/loops that nobody uses (with the yields that only fed them)."""
-from ..ir.core import count_uses, walk_ops
 from ..ir.primitives import PRIMITIVES
 
 
@@ -11,33 +10,76 @@ def dce(fn):
     return fn
 
 
-def _used_values(fn):
-    used = set(fn.body.yields)
-    for op in walk_ops(fn.body):
-        used.update(op.args)
-        for b in op.blocks:
-            used.update(b.yields)
-    return used
+_REMOVABLE = ("pure", "alloc", "read")  # an unused result of these is dead (a load without use too)
+
+
+def _live_values(fn):
+    """Values something needs: the function's yields, the operands of ops with an effect
+    (writes, control-flow heads), and, backwards to a fixpoint, the operands of the ops that
+    compute live values.  A loop's carried slot is live when its result or its param is:
+    then its init and its yield are.  So an accumulator whose result nobody reads (``s +=
+    ...`` in a gradient that does not return the value) is dead with everything that only
+    fed it, although its param is used in the body (by its own update)."""
+    live = set(fn.body.yields)
+    changed = [True]
+
+    def need(vs):
+        for v in vs:
+            if v not in live:
+                live.add(v)
+                changed[0] = True
+
+    def block(b):
+        for op in reversed(b.ops):
+            if op.prim == "if":
+                need(op.args)
+                for k, r in enumerate(op.results):
+                    if r in live:
+                        need(blk.yields[k] for blk in op.blocks)
+            elif op.prim in ("for", "while"):
+                if op.prim == "for":
+                    body = op.blocks[0]
+                    params, inits, head = body.params[1:], op.args[3:], op.args[:3]
+                else:
+                    cond, body = op.blocks
+                    params, inits, head = cond.params, op.args, []
+                    need(cond.yields)
+                need(head)
+                for p, init, y, r in zip(params, inits, body.yields, op.results):
+                    if r in live or p in live:
+                        need([init, y, p])
+            elif op.prim in PRIMITIVES and PRIMITIVES[op.prim].effect in _REMOVABLE and op.results:
+                if any(r in live for r in op.results):
+                    need(op.args)
+            else:
+                need(op.args)
+            for inner in op.blocks:
+                block(inner)
+
+    while changed[0]:
+        changed[0] = False
+        block(fn.body)
+    return live
 
 
 def _sweep(fn):
-    used = _used_values(fn)
+    live = _live_values(fn)
     changed = [False]
 
     def block(b):
         kept = []
         for op in b.ops:
             if op.prim in ("if", "for", "while"):
-                _prune_results(op, used, changed)
+                _prune_results(op, live, changed)
                 for inner in op.blocks:
                     block(inner)
-                if op.prim == "if" and not op.results and not any(inner.ops for inner in op.blocks):
-                    changed[0] = True
+                if op.prim in ("if", "for") and not op.results and not any(inner.ops for inner in op.blocks):
+                    changed[0] = True  # (a while may not terminate: kept)
                     continue
                 kept.append(op)
                 continue
             prim = PRIMITIVES[op.prim]
-            if op.results and prim.effect in ("pure", "alloc") and not any(r in used for r in op.results):
+            if op.results and prim.effect in _REMOVABLE and not any(r in live for r in op.results):
                 changed[0] = True
                 continue
             kept.append(op)
@@ -47,10 +89,10 @@ def _sweep(fn):
     return changed[0]
 
 
-def _prune_results(op, used, changed):
-    """Drop unused results of an if, and unused carried values of a loop that feed nothing else."""
+def _prune_results(op, live, changed):
+    """Drop the dead results of an if, and the dead carried slots of a loop."""
     if op.prim == "if":
-        keep = [k for k, r in enumerate(op.results) if r in used]
+        keep = [k for k, r in enumerate(op.results) if r in live]
         if len(keep) != len(op.results):
             changed[0] = True
             op.results = [op.results[k] for k in keep]
@@ -63,23 +105,10 @@ def _prune_results(op, used, changed):
     else:
         body = op.blocks[1]
         params, ninit = op.blocks[0].params, 0
-    # A carried value can go when its result is unused and its param is used by nothing but its own yield.
-    inner_uses = {}
-    for blk in op.blocks:
-        for v, n in count_uses(blk).items():
-            inner_uses[v] = inner_uses.get(v, 0) + n
-    drop = []
-    for k, (p, r) in enumerate(zip(params, op.results)):
-        if r in used:
-            continue
-        own_yield = body.yields[k]
-        uses_of_p = inner_uses.get(p, 0) - (1 if own_yield is p else 0)
-        if uses_of_p == 0:
-            drop.append(k)
-    if not drop:
+    keep = [k for k, (p, r) in enumerate(zip(params, op.results)) if r in live or p in live]
+    if len(keep) == len(params):
         return
     changed[0] = True
-    keep = [k for k in range(len(params)) if k not in drop]
     new_params = [params[k] for k in keep]
     body.yields = [body.yields[k] for k in keep]
     op.results = [op.results[k] for k in keep]
