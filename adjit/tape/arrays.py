@@ -1040,8 +1040,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
     xv, _ = operand(x)
     nd = np.ndim(xv) if axis is None else (1 if isinstance(axis, int) else len(axis))
     if ord is None or ord == 'fro' or (ord == 2 and nd == 1):
-        return UFUNC_IMPL['sqrt'](sum_(UFUNC_IMPL['multiply'](x, x), axis=axis,
-                                       keepdims=keepdims))
+        squares = sum_(UFUNC_IMPL['multiply'](x, x), axis=axis, keepdims=keepdims)
+        if axis is None and not keepdims and float(np.sum(np.asarray(xv) ** 2)) == 0.0:
+            # norm'(0) = 0, adjit's convention (sqrt'(0) * 0 would be nan): the value 0, no derivative
+            return UFUNC_IMPL['multiply'](squares, 0.0)
+        return UFUNC_IMPL['sqrt'](squares)
     if nd == 1:
         ab = UFUNC_IMPL['absolute'](x)
         if ord == np.inf:
