@@ -1,5 +1,7 @@
 """``python -m adjit``: differentiate a loop with a branch, show the generated code,
 check the gradient against finite differences and time it against plain Python."""
+import argparse
+import sys
 import time
 
 import numpy as np
@@ -18,7 +20,20 @@ def best_of(fn, repeat=5, number=1):
     return best
 
 
-def main():
+def build_parser():
+    return argparse.ArgumentParser(
+        prog="python -m adjit",
+        description="adjit's demo: differentiate a plain Python loop with a branch, print the generated "
+                    "forward and backward program, check the gradient against finite differences and "
+                    "time it against plain Python and adjit.tape (the first call compiles: expect "
+                    "several seconds).",
+        epilog="Other command-line tools: python -m adjit.bench (benchmarks), python -m adjit.fuzz "
+               "(generated-program testing), python -m adjit.gradbench (the gradbench tool). "
+               "Documentation: docs/index.md.")
+
+
+def main(argv=None):
+    build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     print("adjit demo: the gradient of a plain Python loop with a branch\n")
     print("    def loss(x, n):\n        s = 0.0\n        for i in range(n):\n            if x[i] > 0.0:\n"
           "                s += x[i] * x[i]\n            else:\n                s -= math.sin(x[i])\n        return s\n")
@@ -46,4 +61,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

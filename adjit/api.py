@@ -10,8 +10,9 @@ import types
 import numpy as np
 
 from .ad import reverse
+from . import compile_feedback
 from .codegen import function_source, llvm_opt_level, load_module, module_text
-from .errors import AdjitError, GradientError, SourceUnavailableError
+from .errors import AdjitError, GradientError, SourceUnavailableError, user_facing
 from .frontend import translate
 from .ir import format_function, verify
 from .ir.alias import MemoryModel
@@ -34,6 +35,7 @@ class _Specialisation:
         self.ir, self.source, self.compiled = ir, source, compiled
         self.written, self.overlap_pairs = written, overlap_pairs
         self.write_locs = write_locs or {}  # written position -> (file, line, text) of its first write
+        self.compile_job = None  # its compile's stopwatch (adjit.compile_feedback), finished by the first call
 
 
 class _Compiled:
@@ -73,13 +75,18 @@ class _Compiled:
             with self._lock:
                 spec = self.specialisations.get(types)
                 if spec is None:
-                    ir, written, write_locs = self._build_ir(types)
-                    source = function_source(ir, self._generated_name())
-                    module = load_module(module_text([source], f"{self.py_func.__module__}.{self.py_func.__qualname__}"))
-                    arrays = [m for m, t in enumerate(types) if is_array(t)]  # (the wrt entry of a Grad key is no type)
-                    pairs = tuple(dict.fromkeys(tuple(sorted((k, m))) for k in written for m in arrays if m != k))
-                    spec = _Specialisation(ir, source, getattr(module, self._generated_name()), written, pairs,
-                                           write_locs)
+                    job = compile_feedback.start(self, types)  # timed: adjit's part here, Numba's in _run
+                    with job.phase("adjit"):
+                        ir, written, write_locs = self._build_ir(types)
+                        source = function_source(ir, self._generated_name())
+                        module = load_module(module_text([source], f"{self.py_func.__module__}.{self.py_func.__qualname__}"))
+                        arrays = [m for m, t in enumerate(types) if is_array(t)]  # (the wrt entry of a Grad key is no type)
+                        pairs = tuple(dict.fromkeys(tuple(sorted((k, m))) for k in written for m in arrays if m != k))
+                        spec = _Specialisation(ir, source, getattr(module, self._generated_name()), written, pairs,
+                                               write_locs)
+                    spec.compile_job = job
+                    if not hasattr(spec.compiled, "signatures"):  # NUMBA_DISABLE_JIT: nothing more compiles
+                        job.finish()
                     self.specialisations[types] = spec
         self.last = spec
         return spec
@@ -92,7 +99,13 @@ class _Compiled:
             if getattr(spec.compiled, "signatures", True):  # compiled already (or NUMBA_DISABLE_JIT)
                 return spec.compiled(*values)
             with self._lock, llvm_opt_level():  # the first call compiles
-                return spec.compiled(*values)
+                job = spec.compile_job
+                if job is None or job.finished:
+                    return spec.compiled(*values)
+                with job.phase("numba"), compile_feedback.warnings_at_user_code(self.py_func, job.label):
+                    out = spec.compiled(*values)
+                job.finish()  # logs the compile (and the stderr notice of a slow one)
+                return out
         except AdjitError:
             raise
         except Exception as e:  # numba typing errors would be adjit bugs: say so clearly
@@ -121,6 +134,7 @@ class Jit(_Compiled):
         verify(ir)
         return ir, (), {}
 
+    @user_facing
     def __call__(self, *args, **kwargs):
         _, values, types = self._types(args, kwargs)
         spec = self._specialise(types)
@@ -161,7 +175,8 @@ class Grad(_Compiled):
                 raise GradientError(
                     f"cannot differentiate with respect to argument {names[k]!r} of {self.py_func.__name__}(): "
                     f"it is {_describe(t)}, and only floats and float64 arrays have derivatives",
-                    hint="pass it as a float (e.g. 3.0 rather than 3) or choose another argnums")
+                    hint=(f"pass it as a float64 array, e.g. {names[k]}.astype(np.float64), or choose another argnums"
+                          if is_array(t) else "pass it as a float (e.g. 3.0 rather than 3) or choose another argnums"))
             out.append(k)
         if len(set(out)) != len(out):
             raise GradientError(f"argnums {self.argnums} names an argument twice")
@@ -190,6 +205,7 @@ class Grad(_Compiled):
         verify(g)
         return g, written, write_locs
 
+    @user_facing
     def __call__(self, *args, **kwargs):
         names, values, types = self._types(args, kwargs)
         wrt = self._wrt(names, types)
@@ -272,6 +288,7 @@ def _describe(t):
     return {"i64": "an int", "bool": "a bool", "f64": "a float"}[t.name]
 
 
+@user_facing
 def jit(func=None):
     """Compile `func` with adjit (decorator or call). The result returns what `func` returns.
 
@@ -292,7 +309,7 @@ def _is_transformation(func):
 
 def _grad_decorator(func, argnums, with_value):
     if func is None:
-        return lambda f: _grad_decorator(f, argnums, with_value)
+        return user_facing(lambda f: _grad_decorator(f, argnums, with_value))
     if isinstance(func, int) or isinstance(func, tuple):
         raise GradientError("pass argnums by keyword: adjit.grad(f, argnums=...) or @adjit.grad(argnums=...)")
     if _is_transformation(func):  # grad(grad(f)): forward mode over the inner transformation
@@ -303,6 +320,7 @@ def _grad_decorator(func, argnums, with_value):
     return Grad(func, argnums, with_value)
 
 
+@user_facing
 def grad(func=None, argnums=0):
     """The gradient of scalar function `func` with respect to argument(s) `argnums`.
 
@@ -318,11 +336,13 @@ def grad(func=None, argnums=0):
     return _grad_decorator(func, argnums, False)
 
 
+@user_facing
 def value_and_grad(func=None, argnums=0):
     """Like `grad`, but returns ``(f(*args), gradient)``."""
     return _grad_decorator(func, argnums, True)
 
 
+@user_facing
 def show(f, *args, file=None):
     """Print the generated code of an adjit function (compiling it for `args` if given)."""
     if not isinstance(f, _Compiled):
@@ -341,6 +361,7 @@ def _key(f, args):
     return types + (f._wrt(names, types),) if isinstance(f, Grad) else types
 
 
+@user_facing
 def show_ir(f, *args, file=None):
     """Print the IR of `f` (a plain function or an adjit one) for the types of `args`."""
     if isinstance(f, _Compiled):
@@ -371,6 +392,7 @@ class GradCheck:
         return f"GradCheck({'ok' if self.ok else 'FAILED'}; max relative error {rows}; tolerance {self.tolerance:g})"
 
 
+@user_facing
 def check_grad(f, *args, argnums=0, eps=1e-6, tolerance=1e-5):
     """Compare adjit's gradient of `f` with central finite differences (the gradient check).
 

@@ -3,7 +3,14 @@
 All of them derive from :class:`AdjitError`.  Errors tied to a place in the user's
 source carry that place (``file:line``), the offending source line and a hint that
 says what to write instead, so a refusal is never a riddle.
+
+An `AdjitError` that leaves adjit's public API (`user_facing`) has adjit's own frames
+cut from its traceback, as JAX filters its frames: the traceback ends at the user's call,
+and the message names the place in the user's function.  ``ADJIT_TRACEBACK_FILTERING=off``
+keeps the full traceback (for a bug report).
 """
+import functools
+import os
 
 
 class AdjitError(Exception):
@@ -52,3 +59,27 @@ class RecursionRefusedError(AdjitError):
 
 class GradientError(AdjitError):
     """A request to differentiate that cannot be honoured (bad argnums, non-scalar output...)."""
+
+
+def _filtering():
+    return os.environ.get("ADJIT_TRACEBACK_FILTERING", "on").strip().lower() not in ("off", "0", "no", "false")
+
+
+def user_facing(function):
+    """Wrap a public entry point so that an `AdjitError` it raises ends at the caller's code.
+
+    The error is re-raised without the traceback of adjit's internals (translation, reverse
+    mode, code generation, Numba) and without the exception it was raised while handling;
+    only the line below, in this file, stays between the user's call and the message.  The
+    error object, its message (with ``file:line`` of the user's source) and its attributes
+    are unchanged.  Nested entry points (check_grad calling a gradient) filter once each."""
+    @functools.wraps(function)
+    def entry_point(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except AdjitError as error:
+            if not _filtering():
+                raise
+            error.__suppress_context__ = True
+            raise error.with_traceback(None)  # adjit's frames are hidden: see the message for your file:line
+    return entry_point

@@ -83,7 +83,9 @@ class TextBar:
     def update(self, k=1):
         self.n += k
         done = int(30 * self.n / self.total)
-        sys.stderr.write(f"\r{self.desc} [{'#' * done}{'.' * (30 - done)}] {self.n}/{self.total} {self.postfix}")
+        line = f"{self.desc} [{'#' * done}{'.' * (30 - done)}] {self.n}/{self.total} {self.postfix}"
+        sys.stderr.write("\r" + line.ljust(getattr(self, "_width", 0)))   # blank a longer previous line
+        self._width = len(line)
         sys.stderr.flush()
 
     def set_postfix_str(self, text):
@@ -107,6 +109,9 @@ def train(grad_fn, params, X, Y, epochs, lr, rng):
     gradient call, which compiles)."""
     n_steps = epochs * (len(X) // BATCH)
     bar = progress_bar(n_steps, "training")
+    # the first call compiles the gradient (seconds for whole-array code; a later run loads
+    # it from adjit's disk cache): say so, rather than a bar frozen at 0
+    bar.set_postfix_str("compiling the gradient (first call)")
     first_call = None
     for epoch in range(epochs):
         for Xb, Yb in batches(rng, X, Y):
@@ -114,6 +119,7 @@ def train(grad_fn, params, X, Y, epochs, lr, rng):
             grads = grad_fn(*params, Xb, Yb)
             if first_call is None:
                 first_call = time.perf_counter() - start
+                bar.set_postfix_str(f"compiled in {first_call:.1f} s; epoch 1/{epochs}")
             for p, g in zip(params, grads):
                 p -= lr * g
             bar.update()

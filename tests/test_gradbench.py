@@ -1,6 +1,6 @@
 """adjit as a gradbench tool (``python -m adjit.gradbench``).
 
-The recorded sessions in ``../shared/data/gradbench`` hold real messages from
+The recorded sessions in ``tests/data/gradbench`` (see tests/data/README.md) hold real messages from
 gradbench's evals and the answers of gradbench's reference tool (hand-written C++).
 Each one is replayed through the tool as a subprocess, as gradbench runs it, and every
 evaluate output is checked against the reference with the evals' rule,
@@ -25,10 +25,9 @@ from adjit.gradbench.replay import mismatches, read_session, replay
 from adjit.gradbench.tool import Tool, timed_runs
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gradbench"
+DATA = Path(__file__).resolve().parent / "data" / "gradbench"   # with ../adbench: ADBench's lstm files
 
-needs_data = pytest.mark.skipif(
-    not DATA.is_dir(), reason=f"the recorded gradbench sessions are not there ({DATA}: ../shared/data beside the repo)")
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"the recorded gradbench sessions are not there ({DATA})")
 
 
 def run_tool(messages, *options):

@@ -41,6 +41,26 @@ def cache_dir():
     return path
 
 
+OPT_LEVELS = ("0", "1", "2", "3")
+
+
+def opt_level():
+    """``ADJIT_OPT`` as a string ``"0"``-``"3"``, or None when it is not set.
+
+    Anything else (an empty value, ``fast``, ``-O2``...) is an `AdjitError` naming the
+    variable and its allowed values, raised before anything is compiled."""
+    level = os.environ.get("ADJIT_OPT")
+    if level is None:
+        return None
+    if level.strip() not in OPT_LEVELS:
+        from ..errors import AdjitError
+        raise AdjitError(
+            f"the environment variable ADJIT_OPT is {level!r}: it must be one of {', '.join(OPT_LEVELS)} "
+            "(LLVM's optimisation level for adjit's generated code), or unset for Numba's default (3)",
+            hint="unset it (unset ADJIT_OPT) or set e.g. ADJIT_OPT=1 for faster compiles of array code")
+    return level.strip()
+
+
 with open(runtime.__file__, "rb") as _f:
     _RUNTIME_HASH = hashlib.sha256(_f.read()).hexdigest()[:12]
 
@@ -54,7 +74,7 @@ def load_module(text):
     """Write `text` as a module (once) and import it under a stable name."""
     # the LLVM level is part of the key: machine code compiled at ADJIT_OPT=1 (the tests)
     # must not be loaded later from the disk cache by a process running at the default
-    opt = os.environ.get("ADJIT_OPT", "")
+    opt = opt_level() or ""
     digest = hashlib.sha256((_RUNTIME_HASH + opt + text).encode()).hexdigest()[:20]
     name = f"adjit_generated_{digest}"
     if name in sys.modules:
@@ -83,7 +103,7 @@ def llvm_opt_level():
     passes can take a minute on many broadcasting array expressions of 3 or more
     dimensions; level 1 or 2 compiles those in seconds, with slower array loops
     (measured in docs/limitations.md).  The test suite runs at 1."""
-    level = os.environ.get("ADJIT_OPT")
+    level = opt_level()
     if level is None:
         yield
         return

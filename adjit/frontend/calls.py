@@ -90,7 +90,27 @@ def call(tr, target, path, node):
         kwargs = {k.arg: tr.expr(k.value) for k in node.keywords}
         return tr.inline(target, args, node, kwargs)
     raise tr.error(UnsupportedSyntaxError, node, f"calling {path}() is not supported in compiled code",
-                   hint="use math/numpy functions of numbers, np.zeros-style allocation, or module-level helpers")
+                   hint=_unsupported_call_hint(target, path))
+
+
+def _unsupported_call_hint(target, path):
+    """What to do instead of calling `target` (named `path`), which adjit does not compile."""
+    module = getattr(target, "__module__", None) or ""
+    if target is builtins.print:
+        return ("print() cannot run inside compiled code: return the values you want to see (from an adjit.jit "
+                "function, or with adjit.value_and_grad) and print them outside, or debug by calling the plain "
+                "Python function (f.py_func of an adjit function)")
+    if isinstance(target, np.ufunc) or module == "numpy" or module.startswith("numpy."):
+        return (f"{path} is not in adjit's NumPy subset (the functions it compiles are listed in "
+                "docs/supported-python.md, 'The NumPy array subset'): write it with those (or a loop), or "
+                "compute it outside the function and pass the result in as an argument")
+    if module == "math":
+        return (f"{path} is not among the math functions adjit compiles (listed in docs/supported-python.md, "
+                "'Calls'): write it with those, or compute it outside and pass the result in")
+    if module == "builtins":
+        return (f"the builtin {path}() is not supported in compiled code (the supported builtins are listed in "
+                "docs/supported-python.md, 'Calls'); write it with a loop")
+    return "use math/numpy functions of numbers, np.zeros-style allocation, or module-level helpers"
 
 
 def _call_transformed(tr, target, path, node):

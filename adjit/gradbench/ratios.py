@@ -19,7 +19,11 @@ from .tool import Tool, keep_freed_memory
 from .workloads import FUNCTIONS, workloads
 
 EVALS = ("lse", "llsq", "ode", "gmm", "lstm")
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+# the recorded sessions and ADBench's lstm files: tests/data of a clone of the repository
+# (tests/data/README.md), else the project's shared data folder beside it
+_REPO = Path(__file__).resolve().parents[2]
+SHARED = next((p for p in (_REPO / "tests" / "data", _REPO.parent / "shared" / "data") if p.is_dir()),
+              _REPO / "tests" / "data")
 
 
 def _median_seconds(answer):
@@ -59,7 +63,7 @@ def generated(name, data, min_runs, min_seconds, max_work):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m adjit.gradbench.ratios", description=__doc__.splitlines()[0])
     parser.add_argument("evals", nargs="*", default=list(EVALS), help=f"evals (default: {' '.join(EVALS)})")
-    parser.add_argument("--data", default=str(SHARED), help="the shared data folder (default: ../shared/data)")
+    parser.add_argument("--data", default=str(SHARED), help="the folder of gradbench/EVAL.jsonl and adbench/ (default: the repository's tests/data)")
     parser.add_argument("--default-workloads", action="store_true", help="gradbench's default workloads")
     parser.add_argument("--max-work", type=float, default=None,
                         help="with --default-workloads: skip workloads larger than this size product")
@@ -67,6 +71,17 @@ def main(argv=None):
     parser.add_argument("--min-seconds", type=float, default=1.0)
     parser.add_argument("--system-malloc", action="store_true", help="as for python -m adjit.gradbench")
     options = parser.parse_args(argv)
+    unknown = [name for name in options.evals if name not in EVALS]
+    if unknown:
+        parser.error(f"unknown eval {', '.join(unknown)}; choose from {' '.join(EVALS)}")
+    if not options.default_workloads:
+        folder = Path(options.data) / "gradbench"
+        missing = [f"{name}.jsonl" for name in options.evals if not (folder / f"{name}.jsonl").is_file()]
+        if missing:
+            parser.error(f"no recorded gradbench session {', '.join(missing)} in {folder}. The recordings are in "
+                         "the repository's tests/data, not in an installed package: pass --data FOLDER (a folder holding gradbench/EVAL.jsonl), "
+                         "or --default-workloads to run gradbench's default workloads generated here "
+                         "(lstm's also need ADBench's data in FOLDER/adbench)")
     if not options.system_malloc:
         keep_freed_memory()
     summary = {}
@@ -75,6 +90,10 @@ def main(argv=None):
             table = generated(name, options.data, options.min_runs, options.min_seconds, options.max_work)
         else:
             table = recorded(name, options.data, options.min_runs, options.min_seconds)
+        if not table:
+            print(f"note: {name}: no workloads to run (lstm's default workloads are ADBench's files, "
+                  f"looked for in {Path(options.data) / 'adbench' / 'data' / 'lstm'})", file=sys.stderr)
+            continue
         ratios = []
         for description, (primal, derivative) in table.items():
             ratios.append(derivative / primal)

@@ -1,13 +1,13 @@
 """Replay a recorded gradbench session through the tool and check every output.
 
-A recorded session (``../shared/data/gradbench/*.jsonl``) has one line per eval message,
+A recorded session (``tests/data/gradbench/*.jsonl``) has one line per eval message,
 ``{"message": ..., "response": ...}``, with the reference tool's response.  ``replay``
 feeds the messages to a ``Tool`` and compares each evaluate output with the reference
 by gradbench's rule (``python/gradbench/gradbench/comparison.py``, from ADBench):
 ``|x - y| / max(1, |x| + |y|) <= 1e-4`` for floats, recursively through lists and dicts,
 lengths and keys equal.
 
-    python -m adjit.gradbench.replay ../shared/data/gradbench/gmm.jsonl [...]
+    python -m adjit.gradbench.replay tests/data/gradbench/gmm.jsonl [...]
 """
 import json
 import sys

@@ -43,8 +43,9 @@ def specialised(run, args, through_api=False):
 
     ``run`` is an ``adjit.jit`` or ``adjit.grad`` object.  Each call of it first works out
     the argument types and looks up the compiled specialisation for them, in Python (about
-    25 µs, see docs/gradbench.md); the C++, JAX and PyTorch tools of gradbench time their
-    compiled code only, so by default so does this tool: the dispatch happens here, once,
+    5 µs for one argument, more with more; see docs/api.md); the C++, JAX and PyTorch
+    tools of gradbench time their compiled code only, so by default so does this tool: the
+    dispatch happens here, once,
     outside the timings, and the specialisation's compiled (Numba) function is what is
     timed.  With `through_api` the public call itself is timed.
     """
@@ -199,8 +200,9 @@ def main(argv=None):
         description="adjit as a gradbench tool: reads the eval's JSON messages on stdin, "
                     "answers on stdout (see docs/gradbench.md)")
     parser.add_argument("--system-malloc", action="store_true",
-                        help="leave glibc's malloc settings alone (by default the tool keeps freed "
-                             "memory for reuse between runs; see keep_freed_memory)")
+                        help="leave glibc's malloc settings alone (by default the tool asks malloc to "
+                             "keep freed memory for reuse between runs, as JAX's and PyTorch's caching "
+                             "allocators do, so that large tapes do not page-fault on every run)")
     parser.add_argument("--through-api", action="store_true",
                         help="time the public adjit.jit/adjit.grad call, Python dispatch included, "
                              "instead of the compiled function it dispatches to")

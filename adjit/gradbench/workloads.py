@@ -1,10 +1,10 @@
 """gradbench's default workloads for the first-order evals, generated as its evals do.
 
-The recorded sessions (``../shared/data/gradbench``) hold only the first, smallest
+The recorded sessions (``tests/data/gradbench``) hold only the first, smallest
 workloads of each eval.  For timing, this module makes the rest of the default sets of
 gradbench's eval scripts (python/gradbench/gradbench/evals/*/run.py): the same sizes,
 seeds and generators, so the inputs are the ones gradbench sends (the tests check that
-the first ones equal the recorded inputs).  lstm reads ADBench's data files (``../shared/data/adbench``); only the
+the first ones equal the recorded inputs).  lstm reads ADBench's data files (``tests/data/adbench``); only the
 c = 1024 files are there, so its c = 4096 workloads are missing.
 
 Each workload is an evaluate message's ``(function, input, description)`` pair list.
