@@ -22,7 +22,7 @@ import numpy as np
 from .ad.forward import forward
 from .ad.reverse import vjp as reverse_vjp
 from .api import Grad, Jit, _Compiled
-from .errors import AdjitError, GradientError
+from .errors import AdjitError, GradientError, user_facing
 from .frontend import translate
 from .ir import verify
 from .ir.builder import Builder
@@ -116,6 +116,7 @@ class Jvp(_Compiled):
         verify(out)
         return out, (), {}
 
+    @user_facing
     def __call__(self, primals, tangents):
         primals, tangents = tuple(primals), tuple(tangents)
         if len(primals) != len(tangents):
@@ -159,6 +160,7 @@ def _cached(table, func, make):
     return obj
 
 
+@user_facing
 def jvp(f, primals, tangents):
     """Forward mode: ``(f(*primals), the derivative of f at primals in the direction tangents)``.
 
@@ -199,6 +201,7 @@ class Vjp(_Compiled):
         return key, self._specialise(key), values, wrt, names
 
 
+@user_facing
 def vjp(f, *primals):
     """Reverse mode for any outputs: ``(f(*primals), vjp_fn)``, where ``vjp_fn(cotangent)``
     returns one entry per primal, the cotangent pulled back through f (None for an int or
@@ -356,6 +359,7 @@ class JacFwd(_Compiled):
         names, _, types = self._types(args, {})
         return types + (self._wrt(names, types),)
 
+    @user_facing
     def __call__(self, *args):
         names, values, types = self._types(args, {})
         wrt = self._wrt(names, types)
@@ -433,18 +437,21 @@ class JacRev(JacFwd):
         return out, (), {}
 
 
+@user_facing
 def jacrev(f, argnums=0):
     """The Jacobian of `f` by reverse mode: the same result as `jacfwd`, one reverse sweep
     per output element (better when f has fewer outputs than inputs)."""
     return JacRev(f, argnums)
 
 
+@user_facing
 def jacfwd(f, argnums=0):
     """The Jacobian of `f` by forward mode, as a function: ``jacfwd(f)(x)`` has shape
     ``f(x).shape + x.shape`` (JAX's convention); a tuple `argnums` gives a tuple."""
     return JacFwd(f, argnums)
 
 
+@user_facing
 def hessian(f, argnums=0):
     """The Hessian of scalar `f`: forward mode over reverse mode, ``jacfwd(grad(f))``.  With
     a tuple `argnums`, JAX's nested tuple of blocks: ``hessian(f, (0, 1))(x, y)[i][j]`` is
@@ -456,6 +463,7 @@ def hessian(f, argnums=0):
     return lambda *args: tuple(b(*args) for b in blocks)
 
 
+@user_facing
 def hvp(f, primals, tangents):
     """A Hessian-vector product of scalar `f`: the jvp of its gradient with respect to every
     float argument, ``(grad, H @ v)``."""
@@ -491,6 +499,7 @@ class GradOfGradient(JacFwd):
                 hint="for the second derivatives with respect to an array, use adjit.hessian(f)")
         return super()._build_ir(key)
 
+    @user_facing
     def __call__(self, *args):
         names, values, types = self._types(args, {})
         wrt = self._wrt(names, types)
