@@ -142,7 +142,7 @@ def refusal_lines(stats, refusals, gg_refusals, bound):
     if stats["gg_points"] or stats["gg_refused"]:
         lines.append(f"  adjit.grad(adjit.grad(f)) in x: {stats['gg_checked']} points checked against second "
                      f"differences, {stats['gg_skipped']} not smooth, {stats['gg_refused']} programs refused "
-                     f"(the intended behaviour for now)")
+                     f"(a clear error; transformations compose now, so expected 0)")
         lines += [f"    {n:6d}  {key}" for key, n in gg_refusals.most_common()]
     if rate > bound:
         lines.append(f"  FAILED: the refusal rate {100 * rate:.1f}% is above the bound {100 * bound:.0f}% "

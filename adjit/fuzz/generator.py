@@ -681,8 +681,8 @@ class _Builder:
                 self.used.add(feature)
             else:
                 self.feat = self.feat - {feature}
-        # adjit objects inside f are refused as a whole program (the intended behaviour for
-        # now), so only one program in five may call them
+        # adjit objects called inside f (their transformed IR is inlined) make a program
+        # costlier to check, so only one program in five may call them
         self.nested_ok = self.has("adjit_nested") and self.draw(st.integers(0, 4)) == 4
         self.emit(0, f"def f({', '.join(self.params)}):")
         self.emit(1, "s = 0.0")
