@@ -96,9 +96,10 @@ def _number(v):
     return float(v) if np.ndim(v) == 0 and not isinstance(v, (bool, np.bool_, int, np.integer)) else v
 
 
-# ---- jvp ---------------------------------------------------------------------------------
-class Jvp(_Compiled):
-    """The compiled ``f_jvp(*primals, *tangents) -> (*outs, *tangent_outs)`` of a function."""
+class _Transformation(_Compiled):
+    """A compiled transformation of `inner` (a function or another adjit object), built
+    from `inner`'s IR by `base_ir`; `shapes` records, per key, how its yields are read."""
+    suffix = ""
 
     def __init__(self, func):
         super().__init__(_python_function(func))
@@ -106,7 +107,13 @@ class Jvp(_Compiled):
         self.shapes = {}
 
     def _generated_name(self):
-        return self.py_func.__name__ + "_jvp"
+        return self.py_func.__name__ + self.suffix
+
+
+# ---- jvp ---------------------------------------------------------------------------------
+class Jvp(_Transformation):
+    """The compiled ``f_jvp(*primals, *tangents) -> (*outs, *tangent_outs)`` of a function."""
+    suffix = "_jvp"
 
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
@@ -173,16 +180,9 @@ def jvp(f, primals, tangents):
 
 
 # ---- vjp ---------------------------------------------------------------------------------
-class Vjp(_Compiled):
+class Vjp(_Transformation):
     """The compiled ``f_vjp(*primals, *cotangents) -> (*outs, *grads)`` of a function."""
-
-    def __init__(self, func):
-        super().__init__(_python_function(func))
-        self.inner = func
-        self.shapes = {}
-
-    def _generated_name(self):
-        return self.py_func.__name__ + "_vjp"
+    suffix = "_vjp"
 
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
@@ -327,16 +327,13 @@ def jacobian_ir(jvp_fn, n_params, out_index, wrt):
     return Function(jvp_fn.name.replace("_jvp", "") + "_jac", params, b.block, jvp_fn.filename, returns_tuple=True)
 
 
-class JacFwd(_Compiled):
+class JacFwd(_Transformation):
     """``adjit.jacfwd(f, argnums)``: the Jacobian by forward mode, in one compiled function."""
+    suffix = "_jacfwd"
 
     def __init__(self, func, argnums=0, out_index=None):
-        super().__init__(_python_function(func))
-        self.inner, self.argnums, self.out_index = func, argnums, out_index
-        self.shapes = {}
-
-    def _generated_name(self):
-        return self.py_func.__name__ + "_jacfwd"
+        super().__init__(func)
+        self.argnums, self.out_index = argnums, out_index
 
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
@@ -419,9 +416,7 @@ def jacobian_rev_ir(primal, vjp_fn, out_index, wrt):
 
 class JacRev(JacFwd):
     """``adjit.jacrev(f, argnums)``: the Jacobian by reverse mode, in one compiled function."""
-
-    def _generated_name(self):
-        return self.py_func.__name__ + "_jacrev"
+    suffix = "_jacrev"
 
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
@@ -480,13 +475,11 @@ class GradOfGradient(JacFwd):
     """``adjit.grad(g)`` / ``value_and_grad(g)`` of a gradient `g` whose output is a float
     (``g = adjit.grad(f)`` of a float argument): forward mode over g's reverse mode, which
     computes exactly the gradient of g (JAX's grad(grad(f)))."""
+    suffix = "_grad_grad"
 
     def __init__(self, inner, argnums=0, with_value=False):
         super().__init__(inner, argnums)
         self.with_value = with_value
-
-    def _generated_name(self):
-        return self.py_func.__name__ + "_grad_grad"
 
     def _build_ir(self, key):
         types = key[:-1]
