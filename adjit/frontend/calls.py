@@ -251,7 +251,9 @@ def _len(tr, node):
     if isinstance(a, Tup):
         return tr.b.const(len(a.items))
     _need_array(tr, a, node, "len")
-    return tr.b.emit("shape", [a], {"dim": 0})
+    out = tr.b.emit("shape", [a], {"dim": 0})
+    tr._nonneg.add(out)
+    return out
 
 
 def _sum(tr, node):
@@ -321,9 +323,9 @@ def _allocate(tr, prim, node, path):
     shape = tr.expr(node.args[0]) if not isinstance(node.args[0], ast.List) else \
         Tup([tr.expr(x) for x in node.args[0].elts])  # np.zeros([n, m]) as np.zeros((n, m))
     dims = shape.items if isinstance(shape, Tup) else [shape]
-    for d in dims:
-        if not isinstance(d, Value) or d.type not in (I64, BOOL):
-            raise tr.error(AdjitTypeError, node, f"the shape given to {path}() must be an int or a tuple of ints")
+    dims = [tr.as_int(d, node) if isinstance(d, Value) and not is_array(d.type) else None for d in dims]
+    if any(d is None for d in dims):
+        raise tr.error(AdjitTypeError, node, f"the shape given to {path}() must be an int or a tuple of ints")
     fill = None
     if prim == "full":
         fill = tr.scalar(node.args[1])

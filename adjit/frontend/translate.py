@@ -59,7 +59,7 @@ _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq
 _REFUSED_STMTS = {
     ast.Try: "try/except", ast.With: "with", ast.FunctionDef: "a nested def", ast.AsyncFunctionDef: "async def",
     ast.ClassDef: "a class definition", ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Import: "import",
-    ast.ImportFrom: "import", ast.Delete: "del", ast.Raise: "raise", ast.Assert: "assert",
+    ast.ImportFrom: "import", ast.Delete: "del", ast.Raise: "raise",
     ast.AsyncFor: "async for", ast.AsyncWith: "async with",
 }
 _HINTS = {
@@ -68,7 +68,6 @@ _HINTS = {
     "global": "pass the value as an argument", "nonlocal": "pass the value as an argument",
     "import": "import at module level", "del": "just stop using the variable",
     "raise": "return a sentinel value (e.g. math.nan) instead",
-    "assert": "check the condition outside the compiled function",
 }
 
 
@@ -93,6 +92,8 @@ class Translator:
         self.ctx = None
         self.loop_count = 0
         self._constructs = []
+        self._nonneg = set()      # int values known to be >= 0 (see nonnegative)
+        self._int_powers = {}     # float value of an int ** int of unknown sign -> (base, exponent)
 
     # ---- entry point ------------------------------------------------------------------------
     def translate(self):
@@ -246,6 +247,20 @@ class Translator:
 
     def stmt_Pass(self, s):
         pass
+
+    def stmt_Assert(self, s):
+        """``assert cond, "message"``: checked at run time, raising AssertionError as Python
+        does.  Compiled code always checks (``python -O`` does not remove it: the function
+        is compiled once for every caller); a condition true when compiling costs nothing."""
+        message = None
+        if s.msg is not None:
+            if not (isinstance(s.msg, ast.Constant) and isinstance(s.msg.value, str)):
+                raise self.error(UnsupportedSyntaxError, s.msg, "the message of an assert must be a string constant",
+                                 hint='write assert cond, "what went wrong" (values cannot be formatted into it)')
+            message = s.msg.value
+        cond = self.condition(s.test)
+        if cond.const != (True,):
+            self.b.emit("check", [cond], {"exception": "AssertionError", "message": message})
 
     def stmt_Expr(self, s):
         if isinstance(s.value, ast.Constant) and isinstance(s.value.value, str):
@@ -407,6 +422,8 @@ class Translator:
         brk = flags[0]
 
         def bind(iv):
+            if element is None and self.nonnegative(start) and step.const is not None and step.const[0] > 0:
+                self._nonneg.add(iv)
             self.assign(name, iv if element is None else self.b.emit("load", [element, iv]), s)
 
         if not has_break(s):
@@ -485,9 +502,10 @@ class Translator:
 
     def int_value(self, e, message):
         v = self.scalar(e)
-        if v.type != I64:
+        out = self.as_int(v, e) if v.type != BOOL else None
+        if out is None:
             raise self.error(AdjitTypeError, e, message, hint="convert with int(...)")
-        return self.b.cast(v, I64)
+        return out
 
     def condition(self, e):
         v = self.value(e, "a condition")
@@ -552,13 +570,16 @@ class Translator:
             if e.attr == "T":
                 return arrays.transpose(self, base, e)
             if e.attr == "shape":
-                return Tup([self.b.emit("shape", [base], {"dim": k}) for k in range(base.type.ndim)])
+                dims = [self.b.emit("shape", [base], {"dim": k}) for k in range(base.type.ndim)]
+                self._nonneg.update(dims)
+                return Tup(dims)
             if e.attr == "ndim":
                 return self.b.const(base.type.ndim)
             if e.attr == "size":
                 out = self.b.const(1)
                 for k in range(base.type.ndim):
                     out = self.b.emit("mul", [out, self.b.emit("shape", [base], {"dim": k})])
+                self._nonneg.add(out)
                 return out
         raise self.error(UnsupportedSyntaxError, e, f"the attribute .{e.attr} is not supported here",
                          hint="arrays support .shape, .ndim, .size, .T and methods such as .sum(), .copy()")
@@ -581,11 +602,39 @@ class Translator:
             if not isinstance(v, Value):
                 raise self.error(UnsupportedSyntaxError, node, f"arithmetic on {_kind(v)} is not supported",
                                  hint="index the array (a[i]) or loop over its elements")
-        if op == "pow" and a.type != F64 and b.type != F64 and not (b.const is not None and b.const[0] >= 0):
-            a = self.b.cast(a, F64)  # int ** (maybe negative) int is a float in Python
         if op in ("div", "floordiv", "mod") and b.const in ((0,), (0.0,)):
             raise self.error(AdjitError, node, "division by the constant zero")
-        return self.b.emit(op, [a, b])
+        if op == "pow" and a.type != F64 and b.type != F64 and not self.nonnegative(b):
+            # Python's int ** int is an int for an exponent >= 0 and a float otherwise.  With an
+            # exponent not known to be >= 0 here it is the float (exact below 2**53), and an int
+            # context (range(), a shape) takes it back as the int after a run-time test (int_value)
+            out = self.b.emit("pow", [self.b.cast(a, F64), b])
+            self._int_powers[out] = (a, b)
+            return out
+        out = self.b.emit(op, [a, b])
+        if op in ("add", "mul", "floordiv", "pow") and out.type == I64 and self.nonnegative(a) and self.nonnegative(b):
+            self._nonneg.add(out)
+        return out
+
+    def nonnegative(self, v):
+        """Is int `v` known to be >= 0 when compiling: a constant, a size, a range() counter
+        counting up from >= 0, or sums, products, quotients and powers of those?"""
+        return v.type in (I64, BOOL) and ((v.const is not None and v.const[0] >= 0) or v in self._nonneg)
+
+    def as_int(self, v, node):
+        """`v` as an int where Python needs one, or None.  An int ** int of unknown sign (a
+        float, see binop) is the int power, raising Python's TypeError at run time if the
+        exponent is negative (Python gets the float there, and range() of it fails so)."""
+        if v.type in (I64, BOOL):
+            return self.b.cast(v, I64)
+        parts = self._int_powers.get(v)
+        if parts is None:
+            return None
+        base, exp = parts
+        self.b.emit("check", [self.b.emit("ge", [exp, self.b.const(0)])],
+                    {"exception": "TypeError", "message": "'float' object cannot be interpreted as an integer "
+                     "(int ** int with a negative exponent is a float)"})
+        return self.b.emit("pow", [self.b.cast(base, I64), exp])
 
     def expr_UnaryOp(self, e):
         if isinstance(e.op, ast.Not):

@@ -9,7 +9,8 @@ One entry per primitive, and everything about a primitive sits in its entry:
   result (``o``); the reverse rule is ``adjoint(arg) += g * partial``.  ``None`` marks
   an operand with no derivative (integers, indices, non-smooth steps).  A primitive
   with ``partials=None`` has a zero derivative everywhere it is defined.
-* ``effect``   "pure", "read" (loads), "write" (stores) or "alloc" (creates an array).
+* ``effect``   "pure", "read" (loads), "write" (stores), "alloc" (creates an array) or
+  "check" (raises a Python exception at run time; no result, never removed, no derivative).
 * ``array_fmt``  for an elementwise primitive, the source it becomes when an operand is an
   array (``np.sin`` for ``math.sin``); such primitives broadcast as NumPy does, and their
   reverse rule sums the adjoint back to each operand's shape.
@@ -319,6 +320,12 @@ for _name in ("zeros_like", "ones_like", "empty_like"):
     _add(_name, _as_is, lambda ts, a: Array(a["dtype"], ts[0].ndim),
          lambda args, a, _n=_name: f"np.{_n}({args[0]}, dtype={_dtype_of(a)})", effect="alloc")
 _add("copy", _as_is, _first, "{0}.copy()", effect="alloc")
+
+# A run-time check: `assert` and Python's own refusals (range() of a float).  Its exception
+# class is a builtin one, named in the generated source, so Numba can raise it as Python does.
+_add("check", lambda ts, a: [BOOL], lambda ts, a: None,
+     lambda args, a: f"if not {args[0]}: raise {a['exception']}({'' if a['message'] is None else repr(a['message'])})",
+     effect="check")
 
 # ---- loop bookkeeping used by reverse mode ------------------------------------------------------
 _add("range_len", lambda ts, a: [I64] * 3, _i64, "_rt.range_len({0}, {1}, {2})")
