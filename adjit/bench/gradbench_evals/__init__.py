@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-EVAL_NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm")
+EVAL_NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm", "kmeans", "ba", "det")
 
 
 @dataclass(frozen=True)
