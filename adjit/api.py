@@ -12,7 +12,7 @@ import numpy as np
 from .ad import reverse
 from . import compile_feedback
 from .codegen import function_source, llvm_opt_level, load_module, module_text
-from .errors import AdjitError, GradientError, SourceUnavailableError, user_facing
+from .errors import AdjitError, GradientError, SourceUnavailableError, describe_type, user_facing
 from .frontend import translate
 from .ir import format_function, verify
 from .ir.alias import MemoryModel
@@ -282,10 +282,7 @@ def _refuse_nested(func, what):
             hint=f"pass the undecorated function to {what}, and apply what the decorator does in the function itself")
 
 
-def _describe(t):
-    if is_array(t):
-        return f"a {t.ndim}-D {t.dtype} array"
-    return {"i64": "an int", "bool": "a bool", "f64": "a float"}[t.name]
+_describe = describe_type
 
 
 @user_facing

@@ -83,3 +83,19 @@ def user_facing(function):
             error.__suppress_context__ = True
             raise error.with_traceback(None)  # adjit's frames are hidden: see the message for your file:line
     return entry_point
+
+
+def describe_type(t):
+    """A type of adjit's IR in the user's words ("a float", "a 2-D float64 array"): messages
+    never show the IR's own names (f64, i64[:])."""
+    from .ir.types import BOOL, F64, I64, is_array
+    names = {F64: ("a float", "float64"), I64: ("an int", "int64"), BOOL: ("a bool", "bool")}
+    if is_array(t):
+        return f"a {t.ndim}-D {names[t.dtype][1]} array"
+    return names[t][0] if t in names else f"a {t}"
+
+
+def dtype_name(t):
+    """The NumPy name of a scalar type of the IR (float64, int64, bool)."""
+    from .ir.types import BOOL, F64, I64
+    return {F64: "float64", I64: "int64", BOOL: "bool"}.get(t, str(t))

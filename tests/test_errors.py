@@ -124,7 +124,7 @@ def stmt_class(x):
 
 
 def stmt_assert(x):
-    assert x > 0  # <- here
+    assert x > 0, f"x is {x}"  # <- here (assert is checked at run time; its message must be a constant)
     return x
 
 

@@ -32,9 +32,8 @@ def _need_array(tr, v, node, what):
 
 
 def _describe(v):
-    if isinstance(v, Value):
-        return f"an array ({v.type})" if is_array(v.type) else f"a {v.type}"
-    return type(v).__name__
+    from .translate import describe  # one wording for every message (no internal names)
+    return describe(v)
 
 
 # ---- elementwise ------------------------------------------------------------------------------

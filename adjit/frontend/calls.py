@@ -213,11 +213,22 @@ def _scalar_function(tr, prim, path, node, on_arrays=False):
 
 def _min_max(prim):
     def handler(tr, node):
+        from .translate import Tup
         _no_keywords(tr, node, prim)
-        args = _scalars(tr, [tr.expr(a) for a in node.args], node, prim)
+        args = [tr.expr(a) for a in node.args]
+        if len(args) == 1 and isinstance(args[0], Tup):  # max((a, b, c)): over the tuple's items
+            args = args[0].items
+        elif len(args) == 1 and isinstance(args[0], Value) and is_array(args[0].type):
+            # Python's max(a) iterates over a: over the elements of a 1-D array, np.max's
+            # value (ties: the first, as np.max's rule); a 2-D one compares rows, which NumPy refuses
+            if args[0].type.ndim != 1:
+                raise tr.error(AdjitTypeError, node, f"{prim}() of a {args[0].type.ndim}-D array compares its rows, "
+                               "whose truth value is ambiguous (NumPy raises ValueError)",
+                               hint=f"use np.{prim}(a) for the {prim}imum element, or np.{prim}(a, axis=0)")
+            return arrays.reduction("a" + prim)(tr, args[0], {}, node, prim)
+        args = _scalars(tr, args, node, prim)
         if len(args) < 2:
-            raise tr.error(UnsupportedSyntaxError, node, f"{prim}() needs two or more numbers",
-                           hint=f"{prim}() of an array is not supported yet; loop over its elements")
+            raise tr.error(UnsupportedSyntaxError, node, f"{prim}() needs two or more numbers, a tuple or a 1-D array")
         out = args[0]
         for a in args[1:]:
             out = tr.b.emit(prim, [out, a])
@@ -226,7 +237,10 @@ def _min_max(prim):
 
 
 def _abs(tr, node):
-    (x,) = _scalars(tr, _args(tr, node, 1, "abs"), node, "abs")
+    (x,) = _args(tr, node, 1, "abs")
+    if isinstance(x, Value) and is_array(x.type):  # abs(a) is a.__abs__(): np.abs
+        return arrays.elementwise(tr, "abs", [x], node, "abs")
+    (x,) = _scalars(tr, [x], node, "abs")
     return tr.b.emit("abs", [x])
 
 

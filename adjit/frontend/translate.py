@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..errors import (AdjitError, AdjitNameError, AdjitTypeError, RecursionRefusedError,
-                      UnsupportedSyntaxError)
+                      UnsupportedSyntaxError, describe_type, dtype_name)
 from ..ir.builder import Builder, Unbound
 from ..ir.core import Function, Value
 from ..ir.types import BOOL, F64, I64, is_array
@@ -168,10 +168,11 @@ class Translator:
     def _type_clash(self, name, a, b):
         node = self._constructs[-1] if self._constructs else self._node
         where = self.ctx.parsed.where(node) if node is not None else (None, None, None)
-        who = f"variable {name!r}" if isinstance(name, str) and not name.startswith("$") else "a value"
-        if name == "$retval" or (isinstance(name, str) and name.startswith("$retval#")):
+        base = name.split("#")[0] if isinstance(name, str) else name  # x#1: an item of tuple x
+        who = f"variable {base!r}" if isinstance(base, str) and not base.startswith("$") else "a value"
+        if base == "$retval":
             who = "the returned value"
-        raise AdjitTypeError(f"{who} is a {a} on one path and a {b} on another",
+        raise AdjitTypeError(f"{who} is {describe_type(a)} on one path and {describe_type(b)} on another",
                              filename=where[0], lineno=where[1], source_line=where[2],
                              hint="give the variable one kind of value (numbers of any kind mix; arrays do not)")
 
@@ -306,7 +307,7 @@ class Translator:
             raise self.error(UnsupportedSyntaxError, node, f"cannot store {_kind(value)} into an array")
         dtype = value.type.dtype if is_array(value.type) else value.type
         if arr.type.dtype != F64 and dtype == F64:
-            raise self.error(AdjitTypeError, node, f"storing a float into an array of {arr.type.dtype}",
+            raise self.error(AdjitTypeError, node, f"storing a float into an array of {dtype_name(arr.type.dtype)}",
                              hint="use a float64 array")
         if spec is None:
             if is_array(value.type):
@@ -805,14 +806,18 @@ class Translator:
 _OPNAMES = {ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
 
 
-def _kind(v):
+def describe(v):
+    """What the frontend holds, in the user's words (never an internal class or type name)."""
     if isinstance(v, Tup):
-        return "a tuple"
+        return f"a tuple of {len(v.items)}"
     if isinstance(v, Ref):
         return f"{v.path}"
     if isinstance(v, Value):
-        return f"an array ({v.type})" if is_array(v.type) else f"a {v.type}"
-    return type(v).__name__
+        return describe_type(v.type)
+    return "a compile-time object"
+
+
+_kind = describe
 
 
 def _describe_expr(e):
@@ -825,7 +830,10 @@ def _describe_expr(e):
 
 
 def _expr_hint(e):
-    if isinstance(e, (ast.List, ast.ListComp, ast.GeneratorExp)):
+    if isinstance(e, ast.List):
+        return ("write a tuple (a, b), or np.array([...]) for an array; as an index (fancy indexing, x[[0, 2]]) "
+                "write x[np.array([0, 2])]")
+    if isinstance(e, (ast.ListComp, ast.GeneratorExp)):
         return "allocate an array with np.zeros(n) and fill it in a loop"
     if isinstance(e, ast.Lambda):
         return "define a module-level function with def"
