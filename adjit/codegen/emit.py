@@ -12,6 +12,7 @@ import keyword
 from ..ir.core import count_uses
 from ..ir.primitives import PRIMITIVES, reads_memory
 from ..ir.types import is_array
+from ..passes.fuse import fuse
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "_rt", "numba"}
 
@@ -43,8 +44,9 @@ class _Namer:
 
 
 def function_source(fn, name=None):
-    """Python source of IR function `fn`, as a string."""
-    return ast.unparse(function_ast(fn, name))
+    """Python source of IR function `fn`, as a string (its array chains fused into loops
+    first: `adjit.passes.fuse`, on a copy; `fn` itself is unchanged)."""
+    return ast.unparse(function_ast(fuse(fn), name))
 
 
 def function_ast(fn, name=None):
