@@ -12,13 +12,13 @@ import numpy as np
 from .ad import reverse
 from . import compile_feedback
 from .codegen import function_source, llvm_opt_level, load_module, module_text
-from .errors import AdjitError, GradientError, SourceUnavailableError, describe_type, user_facing
+from .errors import AdjitError, AdjitTypeError, GradientError, SourceUnavailableError, describe_type, user_facing
 from .frontend import translate
 from .ir import format_function, verify
 from .ir.alias import MemoryModel
 from .ir.types import F64, is_array
 from .passes import dce, simplify
-from .signature import bind, type_of
+from .signature import Sequence, bind, flatten, leaf_names, leaves, type_of, unflatten
 
 
 class _Specialisation:
@@ -39,8 +39,12 @@ class _Specialisation:
 
 
 class _Compiled:
-    """Shared machinery of jit and grad: signature dispatch, compile, cache."""
+    """Shared machinery of jit and grad: signature dispatch, compile, cache.
+
+    A tuple or list argument has a `Sequence` type; the compiled code takes its leaves (the
+    numbers and arrays in it) as parameters of their own, in order: `_flat` gives them."""
     _lock = threading.RLock()
+    _takes_sequences = False  # jit and grad take tuple and list arguments; the others refuse them
 
     def __init__(self, func, what="adjit.jit"):
         _refuse_nested(func, what)
@@ -67,7 +71,22 @@ class _Compiled:
         types = tuple(type_of(v, n, self.py_func.__name__) for n, v in zip(names, values))
         if any(t == F64 and isinstance(v, np.ndarray) for t, v in zip(types, values)):
             values = [float(v) if t == F64 else v for t, v in zip(types, values)]  # a 0-d float array
+        if not self._takes_sequences:
+            for n, t in zip(names, types):
+                if isinstance(t, Sequence):
+                    raise AdjitTypeError(
+                        f"argument {n!r} of {self.py_func.__name__}() is a {t.kind}: adjit's forward-mode and "
+                        "Jacobian transformations (jvp, vjp, jacfwd, jacrev, hessian, hvp, grad of a gradient) do "
+                        "not take tuple or list arguments yet; adjit.jit, adjit.grad and adjit.value_and_grad do",
+                        hint=f"pass the arrays in {n!r} as separate arguments")
         return names, values, types
+
+    @staticmethod
+    def _flat(values, types):
+        """The compiled code's arguments: the leaves of tuple and list arguments in order."""
+        if not any(isinstance(t, Sequence) for t in types):
+            return values
+        return [leaf for v, t in zip(values, types) for leaf in flatten(v, t)]
 
     def _specialise(self, types):
         spec = self.specialisations.get(types)
@@ -80,7 +99,8 @@ class _Compiled:
                         ir, written, write_locs = self._build_ir(types)
                         source = function_source(ir, self._generated_name())
                         module = load_module(module_text([source], f"{self.py_func.__module__}.{self.py_func.__qualname__}"))
-                        arrays = [m for m, t in enumerate(types) if is_array(t)]  # (the wrt entry of a Grad key is no type)
+                        flat = [leaf for t in types for leaf in leaves(t)]  # (the wrt entry of a Grad key is no type)
+                        arrays = [m for m, t in enumerate(flat) if is_array(t)]
                         pairs = tuple(dict.fromkeys(tuple(sorted((k, m))) for k in written for m in arrays if m != k))
                         spec = _Specialisation(ir, source, getattr(module, self._generated_name()), written, pairs,
                                                write_locs)
@@ -126,6 +146,7 @@ class _Compiled:
 
 class Jit(_Compiled):
     """``adjit.jit(f)``: f compiled through adjit's pipeline; returns what f returns."""
+    _takes_sequences = True
 
     def _build_ir(self, types):
         """(IR, written parameters, where they are written).  jit runs on the caller's memory
@@ -138,7 +159,7 @@ class Jit(_Compiled):
     def __call__(self, *args, **kwargs):
         _, values, types = self._types(args, kwargs)
         spec = self._specialise(types)
-        return self._run(spec, values)
+        return self._run(spec, self._flat(values, types))
 
 
 def _placeholder(block):
@@ -151,7 +172,11 @@ def _placeholder(block):
 
 
 class Grad(_Compiled):
-    """``adjit.grad(f)`` / ``adjit.value_and_grad(f)``."""
+    """``adjit.grad(f)`` / ``adjit.value_and_grad(f)``.
+
+    The gradient with respect to a tuple or list argument is a tuple or list of the same
+    structure: one gradient per leaf (all must be floats or float64 arrays)."""
+    _takes_sequences = True
 
     def __init__(self, func, argnums=0, with_value=False):
         super().__init__(func, "adjit.value_and_grad" if with_value else "adjit.grad")
@@ -170,13 +195,16 @@ class Grad(_Compiled):
             if not -len(types) <= k < len(types):
                 raise GradientError(f"argnums={k} is out of range: {self.py_func.__name__}() has {len(types)} argument(s)")
             k %= len(types)
-            t = types[k]
-            if not (t == F64 or (is_array(t) and t.dtype == F64)):
-                raise GradientError(
-                    f"cannot differentiate with respect to argument {names[k]!r} of {self.py_func.__name__}(): "
-                    f"it is {_describe(t)}, and only floats and float64 arrays have derivatives",
-                    hint=(f"pass it as a float64 array, e.g. {names[k]}.astype(np.float64), or choose another argnums"
-                          if is_array(t) else "pass it as a float (e.g. 3.0 rather than 3) or choose another argnums"))
+            for t, name in zip(leaves(types[k]), leaf_names(types[k], names[k])):
+                if not (t == F64 or (is_array(t) and t.dtype == F64)):
+                    inside = f" (in {names[k]!r}, whose gradient has one entry per item)" if name != names[k] else ""
+                    raise GradientError(
+                        f"cannot differentiate with respect to {'argument ' if not inside else ''}{name!r} of "
+                        f"{self.py_func.__name__}(): it is {_describe(t)}{inside}, and only floats and float64 arrays "
+                        "have derivatives",
+                        hint=(f"pass it as a float64 array, e.g. {name}.astype(np.float64), or choose another argnums"
+                              if is_array(t) else "pass it as a float (e.g. 3.0 rather than 3)" + (
+                                  ", or pass it as an argument of its own" if inside else " or choose another argnums")))
             out.append(k)
         if len(set(out)) != len(out):
             raise GradientError(f"argnums {self.argnums} names an argument twice")
@@ -196,7 +224,8 @@ class Grad(_Compiled):
                                 source_line=linecache.getline(fn.filename, line) if line else None,
                                 hint="return a scalar loss, e.g. np.sum(...) of an array")
         written, write_locs = _written_params(fn)  # of the primal, before reverse mode
-        g = reverse(fn, wrt)
+        starts = np.cumsum([0] + [len(leaves(t)) for t in types])  # argument k's leaves are params starts[k]...
+        g = reverse(fn, tuple(j for k in wrt for j in range(starts[k], starts[k + 1])))
         if not self.with_value:
             # grad alone: nobody reads the value, so its yield becomes a placeholder (nan) and
             # DCE removes what only fed it.  The layout (value, grads...) stays, for base_ir.
@@ -210,16 +239,22 @@ class Grad(_Compiled):
         names, values, types = self._types(args, kwargs)
         wrt = self._wrt(names, types)
         spec = self._specialise(types + (wrt,))
+        flat = self._flat(values, types)
         if spec.overlap_pairs:  # the fast path (nothing written) costs this one test
             for k, m in spec.overlap_pairs:
-                if _may_share_memory(values[k], values[m]):
-                    self._shared_memory_error(spec, k, m, names)
-        out = self._run(spec, values)
+                if _may_share_memory(flat[k], flat[m]):
+                    flat_names = names if flat is values else [n for t, name in zip(types, names)
+                                                               for n in leaf_names(t, name)]
+                    self._shared_memory_error(spec, k, m, flat_names, flat is not values)
+        out = self._run(spec, flat)
         value, grads = float(out[0]), [float(g) if np.ndim(g) == 0 else g for g in out[1:]]
+        if flat is not values:  # tuple or list arguments: their gradients in their structure
+            it = iter(grads)
+            grads = [unflatten(types[k], it) for k in wrt]
         grad = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
         return (value, grad) if self.with_value else grad
 
-    def _shared_memory_error(self, spec, k, m, names):
+    def _shared_memory_error(self, spec, k, m, names, in_sequences=False):
         """Refuse a call where an array parameter the function writes may share memory with
         another array argument (the same array twice, overlapping views): the gradient's
         forward sweep copies and snapshots parameters one by one, so it cannot give Python's
@@ -229,6 +264,8 @@ class Grad(_Compiled):
         filename, lineno, text = spec.write_locs.get(k) or (None, None, None)
         fname = self.py_func.__name__
         call = ", ".join(f"{n}.copy()" if j == m else n for j, n in enumerate(names))
+        if in_sequences:  # names[m] may be an item of a tuple: params[1]
+            call = f"..., {names[m]}.copy(), ..."
         raise GradientError(
             f"arguments {names[k]!r} and {names[m]!r} of {fname}() share memory (the same array, or overlapping "
             f"views of one), and {fname}() writes into {names[k]!r}: "

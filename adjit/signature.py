@@ -1,14 +1,63 @@
-"""Argument kinds -> IR types: the key of the compiled-function cache."""
+"""Argument kinds -> IR types: the key of the compiled-function cache.
+
+A tuple or list argument (the parameter tuples ML code passes around: ``(W1, b1, W2, b2)``)
+has a `Sequence` type: its items' types, nested as the argument is.  The compiled code
+takes its items as separate parameters, in order (`leaves`, `flatten`), and a gradient
+with respect to it is packed back into the same structure (`unflatten`).
+"""
+from dataclasses import dataclass
+
 import numpy as np
 
 from .errors import AdjitTypeError
 from .ir.types import BOOL, F64, I64, Array
 
 _DTYPES = {np.dtype(np.float64): F64, np.dtype(np.int64): I64, np.dtype(np.bool_): BOOL}
-ACCEPTED = "a float, an int, a bool, or a NumPy array of float64, int64 or bool"
+ACCEPTED = ("a float, an int, a bool, a NumPy array of float64, int64 or bool, or a tuple or list of those")
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """The type of a tuple or list argument: `kind` ("tuple" or "list") and its items' types."""
+    kind: str
+    items: tuple
+
+    def __str__(self):
+        return f"{self.kind}({', '.join(map(str, self.items))})"
+
+
+def leaves(t):
+    """The types of the compiled code's parameters for argument type `t`, in order."""
+    if isinstance(t, Sequence):
+        return [leaf for item in t.items for leaf in leaves(item)]
+    return [t]
+
+
+def leaf_names(t, name):
+    """The Python spelling of each leaf of an argument named `name`: params[0][1]."""
+    if isinstance(t, Sequence):
+        return [n for k, item in enumerate(t.items) for n in leaf_names(item, f"{name}[{k}]")]
+    return [name]
+
+
+def flatten(value, t):
+    """The leaf values of argument `value` of type `t` (a 0-d float array taken as a float)."""
+    if isinstance(t, Sequence):
+        return [leaf for item, ti in zip(value, t.items) for leaf in flatten(item, ti)]
+    return [float(value) if t == F64 and isinstance(value, np.ndarray) else value]
+
+
+def unflatten(t, flat):
+    """Values for the leaves of type `t`, taken from iterator `flat`, in `t`'s structure."""
+    if isinstance(t, Sequence):
+        items = [unflatten(item, flat) for item in t.items]
+        return items if t.kind == "list" else tuple(items)
+    return next(flat)
 
 
 def type_of(value, name, func_name):
+    if isinstance(value, (tuple, list)) and type(value) in (tuple, list):  # not a namedtuple: its fields have names
+        return Sequence(type(value).__name__, tuple(type_of(v, f"{name}[{k}]", func_name) for k, v in enumerate(value)))
     if isinstance(value, (bool, np.bool_)):
         return BOOL
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):
@@ -35,7 +84,7 @@ def type_of(value, name, func_name):
             f"differentiate through a function compiled by adjit, and nested transformations are not supported yet",
             hint=f"give adjit.tape the plain Python function {func_name}, not its adjit.jit/adjit.grad version")
     raise AdjitTypeError(f"argument {name!r} of {func_name}() is a {type(value).__name__}, which adjit does not accept",
-                         hint=f"pass {ACCEPTED} (convert lists with np.asarray(..., dtype=np.float64))")
+                         hint=f"pass {ACCEPTED} (a list of numbers meant as an array: np.asarray(..., dtype=np.float64))")
 
 
 def bind(func, args, kwargs):

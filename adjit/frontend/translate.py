@@ -104,14 +104,7 @@ class Translator:
         ctx = _Context(parsed)
         self.ctx = ctx
         for a, t in zip(tree.args.args, self.arg_types):
-            if isinstance(t, tuple):  # a tuple argument (custom rules take them): one param each
-                items = [Value(ti, f"{a.arg}_{k}") for k, ti in enumerate(t)]
-                params.extend(items)
-                self.assign(a.arg, Tup(items), tree)
-                continue
-            v = Value(t, a.arg)
-            params.append(v)
-            self.b.set(a.arg, v)
+            self.assign(a.arg, _parameter(t, a.arg, params), tree)
         self.b.block.params = params
         self.stack.append(self.func)
         result = self._function_body(ctx, tree)
@@ -393,6 +386,9 @@ class Translator:
         self.b.vars.pop(cont, None)
 
     def stmt_For(self, s):
+        items = self._tuple_items(s.iter)
+        if items is not None:
+            return self._for_over_tuple(s, items)
         if not isinstance(s.target, ast.Name):
             raise self.error(UnsupportedSyntaxError, s, "the loop variable must be a single name",
                              hint="write `for i in range(n):` and unpack inside the body")
@@ -454,6 +450,61 @@ class Translator:
 
         self.b.while_(cond, body)
         self.b.vars.pop(counter, None)  # loop-local: must not become a carried value of an outer loop
+        self._after_breakable_loop(s, brk)
+
+    def _tuple_items(self, it):
+        """The items a for loop over a tuple runs over (`for p in params`, over enumerate(t) or
+        zip(t, u) of tuples too), or None if `it` is not such an iterable."""
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in ("enumerate", "zip") \
+                and it.func.id not in self.b.vars and not it.keywords and it.args \
+                and self.lookup_global(it.func.id, it) in (enumerate, zip):
+            seqs = [self.expr(a) for a in it.args]
+            if not all(isinstance(q, Tup) for q in seqs):
+                return None if it.func.id == "enumerate" and len(seqs) == 1 and isinstance(seqs[0], Value) else \
+                    self._refuse_iterable(it)
+            if it.func.id == "enumerate":
+                if len(seqs) != 1:
+                    raise self.error(UnsupportedSyntaxError, it, "enumerate() of a tuple takes one argument here")
+                return [Tup([self.b.const(k), v]) for k, v in enumerate(seqs[0].items)]
+            return [Tup(list(group)) for group in zip(*(q.items for q in seqs))]
+        if isinstance(it, (ast.Name, ast.Tuple, ast.Subscript, ast.Attribute)):
+            if isinstance(it, ast.Name) and it.id not in self.b.vars:
+                return None
+            seq = self.expr(it)
+            return list(seq.items) if isinstance(seq, Tup) else None
+        return None
+
+    def _refuse_iterable(self, it):
+        raise self.error(UnsupportedSyntaxError, it, "enumerate() and zip() are supported over tuples only",
+                         hint="write `for i in range(len(a)):` and index the arrays")
+
+    def _for_over_tuple(self, s, items):
+        """A for loop over a tuple's items, unrolled: each item may be of its own kind (the
+        arrays of a parameter tuple).  break and return skip the remaining items."""
+        if has_break(s) and len({_shape_of(v) for v in items}) > 1:
+            # the items after a break are skipped by an if, whose two paths would give the loop
+            # variable (and what the body computes from it) different kinds of values
+            raise self.error(UnsupportedSyntaxError, s, "break or return in a for loop over a tuple whose items "
+                             "are of different kinds (arrays of different dimensions, numbers and arrays)",
+                             hint="write the loop without break/return (e.g. accumulate a flag), or unpack the tuple")
+        flags = self._new_loop_flags()
+        brk = flags[0]
+        self.b.set(brk, self.b.const(False))
+
+        def run(k):
+            if k == len(items):
+                return
+            self._loop_body(flags, s.body, lambda: self.assign_target(s.target, items[k], s))
+            stops = [self.b.vars.get(n) for n in ("$ret", brk)]
+            stops = [f for f in stops if isinstance(f, Value) and f.const != (False,)]
+            if not stops:
+                return run(k + 1)
+            if any(f.const == (True,) for f in stops):
+                return None
+            stop = stops[0] if len(stops) == 1 else self.b.emit("or_", stops)
+            self.b.if_(self.b.emit("not_", [stop]), lambda: run(k + 1))
+
+        run(0)
         self._after_breakable_loop(s, brk)
 
     def _after_breakable_loop(self, s, brk):
@@ -714,6 +765,12 @@ class Translator:
     def expr_Subscript(self, e):
         base = self.expr(e.value)
         if isinstance(base, Tup):
+            if isinstance(e.slice, ast.Slice):  # params[1:], params[::2]: a tuple of its items
+                bounds = [None if x is None else self.expr(x) for x in (e.slice.lower, e.slice.upper, e.slice.step)]
+                if not all(v is None or (isinstance(v, Value) and v.const is not None and v.type == I64)
+                           for v in bounds):
+                    raise self.error(UnsupportedSyntaxError, e, "a tuple can only be sliced by constant integers")
+                return Tup(base.items[slice(*(None if v is None else v.const[0] for v in bounds))])
             k = self.expr(e.slice)
             if not (isinstance(k, Value) and k.const is not None and k.type == I64):
                 raise self.error(UnsupportedSyntaxError, e, "a tuple can only be indexed by a constant integer")
@@ -801,6 +858,26 @@ class Translator:
             self.stack.pop()
             self.b.vars, self.ctx, self.b.loc, self._node = caller_vars, caller_ctx, caller_loc, caller_node
         return self.b.const(0) if result is None else result
+
+
+def _shape_of(v):
+    """The kind of a value, for comparing tuple items: its type, a tuple's kinds, or the object."""
+    if isinstance(v, Tup):
+        return tuple(_shape_of(x) for x in v.items)
+    return v.type if isinstance(v, Value) else id(v)
+
+
+def _parameter(t, name, params):
+    """The frontend's value of a parameter of type `t`: a Value, or for a tuple or list
+    argument (adjit.signature.Sequence; custom rules pass plain tuples of types) a Tup of
+    its items, each leaf a parameter of its own, appended to `params` in order."""
+    from ..signature import Sequence
+    if isinstance(t, (tuple, Sequence)):
+        items = t.items if isinstance(t, Sequence) else t
+        return Tup([_parameter(ti, f"{name}_{k}", params) for k, ti in enumerate(items)])
+    v = Value(t, name)
+    params.append(v)
+    return v
 
 
 _OPNAMES = {ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}

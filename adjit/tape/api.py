@@ -69,23 +69,23 @@ def _make_leaf(a, desc, arrays):
             raise AdjitTypeError(f'cannot differentiate with respect to {desc}: it is a 0-d '
                                  'array', hint='pass float(a) instead')
         return arrays.leaf(a)
-    if t is tuple:
+    if t in (tuple, list):  # a parameter tuple (or list): its gradient has the same structure
         leaves, specs = [], []
         for k, e in enumerate(a):
             leaf, spec = _make_leaf(e, f'{desc}[{k}]', arrays)
             leaves.append(leaf)
             specs.append(spec)
-        return tuple(leaves), ('t', specs)
+        return t(leaves), ('t' if t is tuple else 'l', specs)
     raise AdjitTypeError(f'cannot differentiate with respect to {desc}: adjit.tape does not '
                          f'support arguments of type {t.__name__}',
                          hint='differentiable arguments are floats, float64 arrays and tuples '
-                              'of them')
+                              'and lists of them')
 
 
 def _array_leaves(a, desc, diff, out):
     if isinstance(a, np.ndarray):
         out.append((a, desc, diff))
-    elif type(a) is tuple:
+    elif type(a) in (tuple, list):
         for k, e in enumerate(a):
             _array_leaves(e, f'{desc}[{k}]', diff, out)
 
@@ -194,13 +194,13 @@ class _Arrays:
                     c = TapeArray(c, np.zeros(c.shape, np.intp))
                 got = self.memo[id(a)] = (c, None)
             return got[0]
-        if type(a) is tuple:
-            return tuple(self.plain(e) for e in a)
+        if type(a) in (tuple, list):
+            return type(a)(self.plain(e) for e in a)
         return a
 
 
 def _check_plain(a, desc):
-    """Arguments not differentiated: the types adjit accepts (bool, int, float, arrays, tuples)."""
+    """Arguments not differentiated: the types adjit accepts (bool, int, float, arrays, tuples, lists)."""
     if isinstance(a, (bool, int, float, np.bool_, np.integer, np.float64)):
         return
     if isinstance(a, np.ndarray):
@@ -208,13 +208,13 @@ def _check_plain(a, desc):
             return
         raise AdjitTypeError(f'{desc} is a {a.dtype} array, which adjit.tape does not support',
                              hint='use float64 (or integer/bool) arrays')
-    if type(a) is tuple:
+    if type(a) in (tuple, list):
         for k, e in enumerate(a):
             _check_plain(e, f'{desc}[{k}]')
         return
     raise AdjitTypeError(f'{desc} has type {type(a).__name__}, which adjit.tape does not '
                          'support', hint='arguments are bools, ints, floats, NumPy arrays '
-                                         '(float64, integer or bool) and tuples of these')
+                                         '(float64, integer or bool) and tuples and lists of these')
 
 
 def _extract(spec, adj):
@@ -231,7 +231,8 @@ def _extract(spec, adj):
         g = rec.adjoint(adj) if adj is not None else None
         g = np.zeros(rec.n) if g is None else np.ascontiguousarray(g, dtype=np.float64)
         return np.ndarray(shape, np.float64, buffer=g, offset=off, strides=strides).copy()
-    return tuple(_extract(s, adj) for s in what)
+    items = [_extract(s, adj) for s in what]
+    return items if kind == 'l' else tuple(items)
 
 
 def _output(out, fname):
