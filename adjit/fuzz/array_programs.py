@@ -49,7 +49,10 @@ import time
 import numpy as np
 from hypothesis import strategies as st
 
+from .custom_helpers import ARRAY_CUSTOM, SCALAR_CUSTOM, custom_text
 from .generator import ADJIT_HEADER, HEADER, Program, load
+from .jacobians import check_jacobians
+from .numpy_statements import NUMPY_FEATURES, NUMPY_STATEMENTS, NumpyStatements
 from .oracles import MISMATCH_KINDS, FuzzFailure, Refusal, check_function, check_grad_of_grad
 
 CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.0", "2.0", "0.1")
@@ -82,10 +85,13 @@ ALIAS_STATEMENTS = (
     ("adjit_nested", "nested"),          # g_hn = adjit.grad(hn) at module level, called in f
 )
 ALIAS_FEATURES = frozenset(f for f, _ in ALIAS_STATEMENTS) | {"argnums", "grad_of_grad"}
+# issue 14's NumPy functions (numpy_statements.py), helpers with user derivative rules
+# (custom_helpers.py) and the Jacobian oracles (jacobians.py): none of them in --only-classic
+NEW_FEATURES = NUMPY_FEATURES | {"custom_rule", "jacobians"}
 ALL_FEATURES = frozenset({
     "broadcast", "unary", "minmax", "where", "clip", "reduce", "matmul", "slice", "reshape",
     "join", "element", "write", "loop", "if",
-}) | ALIAS_FEATURES
+}) | ALIAS_FEATURES | NEW_FEATURES
 DEFAULT_FEATURES = ALL_FEATURES
 
 # argnums drawn per program with feature "argnums" (the first, every argument, otherwise):
@@ -106,12 +112,13 @@ ARRAY_HELPERS = {
 
 
 class ArrayProgram(Program):
-    def __init__(self, source, used, shapes, argnums=None, grad_of_grad=False):
+    def __init__(self, source, used, shapes, argnums=None, grad_of_grad=False, jacobians=False):
         super().__init__(source, used, params=("x", "A", "s"),
-                         header=ADJIT_HEADER if "adjit_nested" in used else HEADER)
+                         header=ADJIT_HEADER if used & {"adjit_nested", "custom_rule"} else HEADER)
         self.shapes = shapes          # {"x": (nx,), "A": (r, c)}
         self.argnums = ARGNUMS if argnums is None else argnums
         self.grad_of_grad = grad_of_grad   # also check adjit.grad(adjit.grad(f, argnums=2), argnums=2)
+        self.jacobians = jacobians    # also check jacfwd/jacrev/hessian of f in x, and of fv (if written)
 
     def point(self, seed):
         """The arguments (x, A, s) at a random point: uniform in [-1.5, 1.5], generic."""
@@ -120,7 +127,7 @@ class ArrayProgram(Program):
                 float(rng.uniform(-1.5, 1.5)))
 
 
-class _Builder:
+class _Builder(NumpyStatements):
     def __init__(self, draw, features, max_statements=9, depth=2):
         self.draw = draw
         self.depth = depth
@@ -139,6 +146,9 @@ class _Builder:
         self.helpers = set()   # module-level helpers called (ARRAY_HELPERS)
         self.argnums = ARGNUMS
         self.grad_of_grad = False
+        self.jacobians = False
+        self.early_return = False   # a `return` inside the body (then no vector-valued twin fv)
+        self.custom = set()         # helpers with user rules called (custom_helpers.py)
 
     # -- drawing -------------------------------------------------------------------------
     def pick(self, options):
@@ -829,6 +839,7 @@ class _Builder:
             self.emit(indent + 1, f"{h} = 0.5 * {h} + 0.5 * {self.small(scope, self.pick(self.sub_shapes(sh)))}")
             self.emit(indent + 1, f"if {self.pick(['np.sum', 'np.max', 'np.mean'])}({h}) > {self.pick(['0.0', '0.5', '-0.5'])}:")
             self.emit(indent + 2, f"return np.sum({h} * {h}) + {self.expr(scope, (), 1)}")
+            self.early_return = True
             scope[h] = sh
 
     def st_double_buffer(self, indent, scope):
@@ -920,6 +931,35 @@ class _Builder:
             self.emit(indent, f"{q} = g_hs({self.expr(scope, (), 1)})")
             scope[q] = ()
 
+    def st_custom(self, indent, scope):
+        """Calls of module-level helpers with user derivative rules (feature custom_rule):
+        custom_vjp on arrays and numbers, custom_jvp on numbers, also inside a loop."""
+        self.used.add("custom_rule")
+        k = self.fresh()[1:]
+        v = f"cu{k}"
+        form = self.pick(ARRAY_CUSTOM + SCALAR_CUSTOM + ("loop",))
+        self.custom.add("cv_act" if form == "loop" else form)
+        if form == "cv_act":
+            sh = self.pick([(self.length(),), (self.r, self.c)])
+            self.emit(indent, f"{v} = cv_act({self.expr(scope, sh, 1)})")
+            scope[v] = sh
+        elif form == "cv_energy":
+            self.emit(indent, f"{v} = cv_energy({self.expr(scope, (self.length(),), 1)}, {self.expr(scope, (), 1)})")
+            scope[v] = ()
+        elif form == "cv_softplus":
+            self.emit(indent, f"{v} = cv_softplus({self.expr(scope, (), 1)})")
+            scope[v] = ()
+        elif form in ("cv_mix", "cj_wave"):
+            self.emit(indent, f"{v} = {form}({self.expr(scope, (), 1)}, {self.expr(scope, (), 1)})")
+            scope[v] = ()
+        else:
+            self.used.add("loop")
+            n = self.length()
+            self.emit(indent, f"{v} = {self.expr(scope, (n,), 1)}")
+            self.emit(indent, f"for t in range({self.draw(st.integers(1, 3))}):")
+            self.emit(indent + 1, f"{v} = 0.5 * np.tanh(cv_act({v})) + 0.5 * {self.small(scope, (n,))}")
+            scope[v] = (n,)
+
     def statement(self, indent, scope):
         kinds = ["assign"]
         if self.has("write"):
@@ -928,7 +968,7 @@ class _Builder:
             kinds.append("loop")
         if self.has("if"):
             kinds.append("if")
-        for feature, kind in ALIAS_STATEMENTS:
+        for feature, kind in ALIAS_STATEMENTS + NUMPY_STATEMENTS + (("custom_rule", "custom"),):
             if self.has(feature) and (feature != "adjit_nested" or self.nested_ok):
                 kinds.append(kind)
         kind = self.pick(kinds)
@@ -962,8 +1002,23 @@ class _Builder:
         if self.has("grad_of_grad") and self.draw(st.integers(0, 3)) == 3:
             self.used.add("grad_of_grad")
             self.grad_of_grad = True
-        helpers = "".join(ARRAY_HELPERS[h] + "\n\n" for h in sorted(self.helpers))
-        return helpers + "\n".join(self.lines) + "\n"
+        helpers = "".join(ARRAY_HELPERS[h] + "\n\n" for h in sorted(self.helpers)) + custom_text(self.custom)
+        text = helpers + "\n".join(self.lines) + "\n"
+        if self.has("jacobians") and self.draw(st.integers(0, 3)) == 3:
+            self.used.add("jacobians")
+            self.jacobians = True
+            if not self.early_return:
+                text += "\n\n" + self.vector_twin(local, terms)
+        return text
+
+    def vector_twin(self, local, terms):
+        """fv: f's body returning an array (the Jacobian oracles' vector-valued function): a
+        bounded function of the last local array (or of x), raveled, and f's value."""
+        arrays = [k for k in local if self.top[k] != ()]
+        vec = self.pick(UNARY[:4]).format(arrays[-1] if arrays else "x")
+        body = self.lines[1:-1]
+        return "\n".join(["def fv(x, A, s):"] + body +
+                         [f"    return np.concatenate((np.ravel({vec}), np.array([{' + '.join(terms)}])))"]) + "\n"
 
 
 @st.composite
@@ -973,7 +1028,7 @@ def array_programs(draw, features=ALL_FEATURES, max_statements=9, depth=2):
     b = _Builder(draw, frozenset(features), max_statements, depth)
     src = b.program()
     return ArrayProgram(src, b.used, {"x": (b.nx,), "A": (b.r, b.c)}, argnums=b.argnums,
-                        grad_of_grad=b.grad_of_grad)
+                        grad_of_grad=b.grad_of_grad, jacobians=b.jacobians)
 
 
 def cases(npoints=2, max_statements=9, depth=2, features=DEFAULT_FEATURES):
@@ -1011,7 +1066,8 @@ def check_array_function(f, pts, stats=None, tape_notes=None, argnums=ARGNUMS, r
                    tape_notes=tape_notes, refusals_ok=refusals_ok)
 
 
-def check_array_program(program, pts, stats=None, tape_notes=None, refusals_ok=False, gg_refusals=None):
+def check_array_program(program, pts, stats=None, tape_notes=None, refusals_ok=False, gg_refusals=None,
+                        jac_refusals=None):
     """check_array_function with the program's argnums; then, if the program asks for it,
     adjit.grad(adjit.grad(f, argnums=2), argnums=2) against the second difference in s.
     A clear refusal of the nested gradient (none expected: transformations compose) does not refuse the
@@ -1026,6 +1082,10 @@ def check_array_program(program, pts, stats=None, tape_notes=None, refusals_ok=F
             stats["gg_refused"] += 1
             if gg_refusals is not None:
                 gg_refusals[e.key] += 1
+    if program.jacobians:
+        fv = getattr(sys.modules[f.__module__], "fv", None)
+        check_jacobians(f, pts, 0, stats if stats is not None else collections.Counter(), jac_refusals,
+                        fv=fv, fv_argnums=(0, 2))
 
 
 # -- a campaign ------------------------------------------------------------------------------------
@@ -1038,7 +1098,7 @@ def run_campaign(count, seed, npoints=2, progress=None, max_statements=9, depth=
     from hypothesis import seed as hypothesis_seed
 
     stats, failures, notes, features_used = collections.Counter(), [], [], collections.Counter()
-    refusals, gg_refusals = collections.Counter(), collections.Counter()
+    refusals, gg_refusals, jac_refusals = collections.Counter(), collections.Counter(), collections.Counter()
     seen = set()
 
     @hypothesis_seed(seed)
@@ -1054,11 +1114,12 @@ def run_campaign(count, seed, npoints=2, progress=None, max_statements=9, depth=
         seen.add(program.module_text)
         features_used.update(program.used)
         try:
-            check_array_program(program, pts, stats, notes, refusals_ok=True, gg_refusals=gg_refusals)
+            check_array_program(program, pts, stats, notes, refusals_ok=True, gg_refusals=gg_refusals,
+                                jac_refusals=jac_refusals)
         except Refusal as e:
             stats["refused"] += 1
             refusals[e.key] += 1
-            for feat in program.used & ALIAS_FEATURES:
+            for feat in program.used & (ALIAS_FEATURES | NEW_FEATURES):
                 stats["refused:" + feat] += 1
         except FuzzFailure as e:
             stats["mismatches" if e.kind in MISMATCH_KINDS else "errors"] += 1
@@ -1075,7 +1136,8 @@ def run_campaign(count, seed, npoints=2, progress=None, max_statements=9, depth=
             progress(stats)
 
     one()
-    refusals.update({"(not counted as refusals of programs) " + k: v for k, v in gg_refusals.items()})
+    refusals.update({"(not counted as refusals of programs) " + k: v
+                     for k, v in (gg_refusals + jac_refusals).items()})
     return stats, failures, notes, features_used, refusals
 
 
@@ -1094,7 +1156,8 @@ def main(argv=None):
     p.add_argument("--exclude", default="", help="comma-separated features to leave out "
                    f"(known: {', '.join(sorted(ALL_FEATURES))})")
     p.add_argument("--only-classic", action="store_true",
-                   help="leave out every alias-heavy feature (the generator before them)")
+                   help="leave out every alias-heavy, issue-14 NumPy and custom-rule feature, and the "
+                   "Jacobian oracles (the generator before them)")
     p.add_argument("--max-refusal-rate", type=float, default=0.3,
                    help="fail (exit 1) if more than this fraction of programs is refused (default 0.3)")
     p.add_argument("--failures-json", default=None, help="write the failures (and refusals) as JSON here")
@@ -1102,7 +1165,7 @@ def main(argv=None):
     names = frozenset(x for x in a.exclude.split(",") if x)
     if names - ALL_FEATURES:
         sys.exit(f"unknown features: {sorted(names - ALL_FEATURES)}; known: {sorted(ALL_FEATURES)}")
-    features = DEFAULT_FEATURES - names - (ALIAS_FEATURES if a.only_classic else frozenset())
+    features = DEFAULT_FEATURES - names - (ALIAS_FEATURES | NEW_FEATURES if a.only_classic else frozenset())
     mode = "interpreted" if os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0") else "compiled"
     t0 = time.time()
     stats, failures, notes, features_used, refusals = run_campaign(
@@ -1126,6 +1189,10 @@ def main(argv=None):
     if stats["gg_points"] or stats["gg_refused"]:
         print(f"grad(grad(f)) in s: {stats['gg_checked']} points checked, {stats['gg_skipped']} not smooth, "
               f"{stats['gg_refused']} programs refused (a clear error; transformations compose now, so expected 0)")
+    if stats["jac_points"]:
+        print(f"jacfwd/jacrev/hessian: {stats['jac_points']} points, {stats['jac_checked']} Jacobians and "
+              f"{stats['hess_checked']} Hessians checked, {stats['jac_fd_checked']} columns against finite "
+              f"differences ({stats['jac_fd_skipped']} not smooth), {stats['jac_refused']} objects refused")
     if notes:
         print("tape refusals:", collections.Counter(n.split("\n")[0] for n in notes).most_common(10))
     if a.failures_json:

@@ -92,6 +92,8 @@ MISMATCH_KINDS = (
     "both-vs-fd",          # adjit and the tape agree, FD (smooth there) disagrees
     "grad-grad-value",     # adjit.grad(adjit.grad(f)) accepted but != the second difference of f
     "jvp-vs-grad",         # forward mode (adjit.jvp) disagrees with reverse mode: <grad, t> != jvp's tangent
+    "jacobian-value",      # adjit.jacfwd != adjit.jacrev, or either != central differences (jacobians.py)
+    "hessian-value",       # adjit.hessian not symmetric, or != central differences of adjit.tape's gradient
 )
 KINDS = {k: _kind(k) for k in ERROR_KINDS + MISMATCH_KINDS}
 
