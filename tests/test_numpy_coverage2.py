@@ -101,13 +101,20 @@ def _point(shapes):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_gradient_and_jvp(name):
-    f, shape_sets, argnums = CASES[name]
+    check_case(name, *CASES[name])
+
+
+def check_case(name, f, shape_sets, argnums, point=None):
+    """f's gradient (adjit.value_and_grad) against central differences and adjit.tape at two
+    points per shape set, its forward-mode derivative against a directional difference and the
+    gradient, and adjit.jit against NumPy; the arguments are left alone."""
+    point = point or _point
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     grad = adjit.value_and_grad(f, argnums=argnums)
     tape = adjit.tape.value_and_grad(f, argnums=argnums)
     for shapes in shape_sets:
         for _ in range(2):
-            args = _point(shapes)
+            args = point(shapes)
             before = [a.copy() for a in args]
             value, g = grad(*args)
             for a, b in zip(args, before):

@@ -245,6 +245,10 @@ def _joined(prim):
         parts = [tr.value(x, "an array") for x in node.args[0].elts]
         for x in parts:
             _need_array(tr, x, node, path)
+        from .numpy_stats import is_none
+        if prim == "concatenate" and parts and is_none(tr, keywords.get("axis")):  # NumPy flattens them first
+            from .numpy_shapes import _flat_parts
+            return tr.b.emit(prim, _flat_parts(tr, parts), {"axis": 0})
         if not parts or len({x.type.ndim for x in parts}) != 1:
             raise tr.error(AdjitTypeError, node, f"{path}() needs one or more arrays of the same number of dimensions")
         ndim = parts[0].type.ndim + (prim == "stack")

@@ -90,16 +90,18 @@ def array(tr, node, path, copy=True):
     types = {v.type for v in leaves}
     dtype = BOOL if types == {BOOL} else promote(*types) if leaves else F64
     dtype = _dtype_arg(tr, args.get("dtype"), node, path, dtype)
-    out = tr.b.emit("empty", [tr.b.const(n) for n in shape], {"dtype": dtype})
-    for idx, v in zip(np.ndindex(*shape), leaves):
-        if dtype == F64 or v.type == dtype:
-            v = tr.b.cast(v, dtype)
-        elif dtype == I64 and v.type == BOOL:
-            v = tr.b.cast(v, I64)
-        else:
+    for v in leaves:
+        if not (dtype == F64 or v.type == dtype or (dtype == I64 and v.type == BOOL)):
             raise tr.error(AdjitTypeError, node, f"{path}(): a {v.type} value in an array of dtype {dtype}",
                            hint="convert it explicitly (int(...))")
-        tr.b.emit("store", [out] + [tr.b.const(i) for i in idx] + [v])
+    return from_numbers(tr, shape, leaves, dtype)
+
+
+def from_numbers(tr, shape, leaves, dtype):
+    """A new array of `shape` holding the numbers `leaves` (C order): stores, so it differentiates."""
+    out = tr.b.emit("empty", [tr.b.const(n) for n in shape], {"dtype": dtype})
+    for idx, v in zip(np.ndindex(*shape), leaves):
+        tr.b.emit("store", [out] + [tr.b.const(i) for i in idx] + [tr.b.cast(v, dtype)])
     return out
 
 

