@@ -19,6 +19,7 @@ import weakref
 
 import numpy as np
 
+from .ad.batched import BatchedForward, Unbatchable, dims, size
 from .ad.forward import forward
 from .ad.reverse import vjp as reverse_vjp
 from .api import Grad, Jit, _Compiled
@@ -270,16 +271,60 @@ _JITS = weakref.WeakKeyDictionary()
 
 
 # ---- Jacobians by forward mode -------------------------------------------------------------
-def _size(b, x):
-    """The number of elements of array value `x`, as an IR value."""
-    n = b.const(1)
-    for d in range(x.type.ndim):
-        n = b.emit("mul", [n, b.emit("shape", [x], {"dim": d})])
-    return n
+_size, _dims = size, dims
+
+# Jacobians carry every direction through one sweep (adjit.ad.batched); False makes them one
+# sweep per direction, as for an op the batched sweep does not handle (the tests compare both).
+BATCHED = True
 
 
-def _dims(b, x):
-    return [b.emit("shape", [x], {"dim": d}) for d in range(x.type.ndim)] if is_array(x.type) else []
+def batched_jacobian_ir(ir, out_index, wrt):
+    """An IR function ``(params) -> (outs..., J_1, ..., J_k)`` like `jacobian_ir`, from ONE
+    forward sweep of `ir` carrying all the directions (k = the number of elements of the
+    params in `wrt`): the tangents of output `out_index` are its Jacobians side by side."""
+    params = [Value(p.type, p.hint) for p in ir.params]
+    b = Builder()
+    b.loop_carries_new = lambda name: False
+    with building(b):
+        b.block.params = params
+        sizes = [size(b, params[k]) if is_array(params[k].type) else b.const(1) for k in wrt]
+        offsets, n = [], b.const(0)
+        for s in sizes:
+            offsets.append(n)
+            n = b.emit("add", [n, s])
+        n.hint = "k"
+        fwd = BatchedForward(ir, wrt, b, n)
+        b.missing = fwd._missing
+        seeds = []
+        for k, offset, s in zip(wrt, offsets, sizes):  # the basis directions: an identity block
+            x = params[k]
+            seed = b.emit("zeros", dims(b, x) + [n], {"dtype": F64})
+            flat = b.emit("reshape", [seed, s, n]) if is_array(x.type) else None
+            if flat is None:
+                b.emit("store", [seed, offset, b.const(1.0)])
+            else:
+                b.for_(b.const(0), s, b.const(1), lambda i, flat=flat, offset=offset: b.emit(
+                    "store", [flat, i, b.emit("add", [i, offset]), b.const(1.0)]))
+            seed.hint = "t_" + (x.hint or "x")
+            seeds.append(seed)
+        outs, tangents = fwd.run(params, seeds)
+        out, T = outs[out_index], tangents[out_index]
+        if not is_float(out.type):
+            raise GradientError("the Jacobian needs a float or float64-array output")
+        lead = (_FULL,) * out.type.ndim if is_array(out.type) else ()
+        jacobians = []
+        for k, offset, s in zip(wrt, offsets, sizes):
+            x = params[k]
+            if not is_array(x.type):
+                J = b.emit("copy", [b.emit("view", [T, offset], {"spec": lead + (("i",),)})]) if lead \
+                    else b.emit("load", [T, offset])
+            else:
+                part = T if len(wrt) == 1 else b.emit("view", [T, offset, b.emit("add", [offset, s])],
+                                                      {"spec": lead + (("s", True, True, False),)})
+                J = b.emit("reshape", [part] + dims(b, out) + dims(b, x))
+            jacobians.append(J)
+        b.block.yields = outs + jacobians
+    return Function(ir.name + "_jac", params, b.block, ir.filename, returns_tuple=True)
 
 
 def jacobian_ir(jvp_fn, n_params, out_index, wrt):
@@ -342,10 +387,15 @@ class JacFwd(_Transformation):
         if out_index is None:
             raise GradientError(f"jacfwd/hessian of {self.py_func.__name__}(): the function must have one output "
                                 "(a float or an array); for a tuple of outputs, take the Jacobian of each")
-        fn = forward(ir, wrt)
-        out = dce(simplify(jacobian_ir(fn, len(types), out_index, list(wrt))))
+        try:
+            if not BATCHED:
+                raise Unbatchable("off")
+            out = batched_jacobian_ir(ir, out_index, list(wrt))
+        except Unbatchable:  # an op with no batched form: one sweep per direction
+            out = jacobian_ir(forward(ir, wrt), len(types), out_index, list(wrt))
+        out = dce(simplify(out))
         verify(out)
-        self.shapes[key] = len(fn.body.yields) // 2
+        self.shapes[key] = len(ir.body.yields)
         return out, (), {}
 
     def _wrt(self, names, types):
