@@ -18,7 +18,10 @@ from .replay import read_session, replay
 from .tool import Tool, keep_freed_memory
 from .workloads import FUNCTIONS, workloads
 
-EVALS = ("lse", "llsq", "ode", "gmm", "lstm")
+EVALS = ("lse", "llsq", "ode", "gmm", "lstm", "kmeans", "ba", "ht", "det")
+# recorded sessions of an eval under another name (ht's simple variant), timed with --recorded only
+SESSIONS = {"ht_simple": "ht"}
+# particle and saddle have no primal function, so no ratio: gradbench reports their times only
 # the recorded sessions and ADBench's lstm files: tests/data of a clone of the repository
 # (tests/data/README.md), else the project's shared data folder beside it
 _REPO = Path(__file__).resolve().parents[2]
@@ -44,12 +47,12 @@ def recorded(name, data, min_runs, min_seconds):
     return table
 
 
-def generated(name, data, min_runs, min_seconds, max_work):
+def generated(name, data, min_runs, min_seconds, max_work, evals=None):
     tool = Tool()
     tool.handle({"id": 0, "kind": "start", "eval": name})
     assert tool.handle({"id": 1, "kind": "define", "module": name})["success"]
     table = {}
-    for inp, description in workloads(name, Path(data) / "adbench", max_work):
+    for inp, description in workloads(name, Path(data) / "adbench", max_work, evals):
         for slot, function in enumerate(FUNCTIONS[name]):
             answer = tool.handle({"id": 2, "kind": "evaluate", "module": name, "function": function,
                                   "input": dict(inp, min_runs=min_runs, min_seconds=min_seconds),
@@ -62,16 +65,21 @@ def generated(name, data, min_runs, min_seconds, max_work):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m adjit.gradbench.ratios", description=__doc__.splitlines()[0])
-    parser.add_argument("evals", nargs="*", default=list(EVALS), help=f"evals (default: {' '.join(EVALS)})")
+    parser.add_argument("evals", nargs="*", default=list(EVALS),
+                        help=f"evals (default: {' '.join(EVALS)}; also {' '.join(SESSIONS)} for recorded sessions)")
     parser.add_argument("--data", default=str(SHARED), help="the folder of gradbench/EVAL.jsonl and adbench/ (default: the repository's tests/data)")
     parser.add_argument("--default-workloads", action="store_true", help="gradbench's default workloads")
+    parser.add_argument("--gradbench-evals", default=None,
+                        help="with --default-workloads: the evals/ folder of a gradbench checkout, for ba's and "
+                             "ht's data files (without it those evals have no default workloads)")
     parser.add_argument("--max-work", type=float, default=None,
                         help="with --default-workloads: skip workloads larger than this size product")
     parser.add_argument("--min-runs", type=int, default=10)
     parser.add_argument("--min-seconds", type=float, default=1.0)
     parser.add_argument("--system-malloc", action="store_true", help="as for python -m adjit.gradbench")
     options = parser.parse_args(argv)
-    unknown = [name for name in options.evals if name not in EVALS]
+    unknown = [name for name in options.evals if name not in EVALS
+               and (options.default_workloads or name not in SESSIONS)]
     if unknown:
         parser.error(f"unknown eval {', '.join(unknown)}; choose from {' '.join(EVALS)}")
     if not options.default_workloads:
@@ -87,12 +95,14 @@ def main(argv=None):
     summary = {}
     for name in options.evals:
         if options.default_workloads:
-            table = generated(name, options.data, options.min_runs, options.min_seconds, options.max_work)
+            table = generated(name, options.data, options.min_runs, options.min_seconds, options.max_work,
+                              options.gradbench_evals)
         else:
             table = recorded(name, options.data, options.min_runs, options.min_seconds)
         if not table:
             print(f"note: {name}: no workloads to run (lstm's default workloads are ADBench's files, "
-                  f"looked for in {Path(options.data) / 'adbench' / 'data' / 'lstm'})", file=sys.stderr)
+                  f"looked for in {Path(options.data) / 'adbench' / 'data' / 'lstm'}; ba's and ht's are "
+                  "gradbench's, read with --gradbench-evals)", file=sys.stderr)
             continue
         ratios = []
         for description, (primal, derivative) in table.items():

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-EVAL_NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm", "kmeans", "ba", "det")
+EVAL_NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm", "kmeans", "ba", "ht", "det")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Eval:
     name: str
     functions: dict          # gradbench function name -> EvalFunction
     example: Callable        # () -> a small input of the eval's shape, to compile at define time
+    more_examples: Callable = tuple   # () -> inputs of other argument types the eval may send (ht: simple)
 
     def compile(self):
         """Compile every function for the argument types of the eval's inputs.
@@ -51,9 +52,9 @@ class Eval:
         adjit specialises on types (float64 arrays of a given ndim, ints, floats), not on
         sizes, so one call on a small input compiles what every workload runs.
         """
-        example = self.example()
-        for function in self.functions.values():
-            function.run(*function.arguments(example))
+        for example in (self.example(), *self.more_examples()):
+            for function in self.functions.values():
+                function.run(*function.arguments(example))
 
 
 def load(name):

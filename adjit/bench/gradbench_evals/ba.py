@@ -13,10 +13,11 @@ The eval sends one camera, one point, one weight and one feature, and the tool r
 them (n, m and p times; observation i uses camera i mod n and point i mod m) and must do
 all the work.  The Jacobian is (3p) x (11n + 3m + p) and sparse: row block i depends on
 one camera, one point and one weight.  So the user function is the residual of **one**
-observation, and its 2 x 15 block is ``adjit.jacrev`` of it (two reverse sweeps, one
-per output), called for every observation inside a compiled loop that also writes the
-sparse matrix in the compressed-row form of the reference tool (rows are offsets, 15
-entries per reprojection row, then one per weight row).  The weight rows' entries are
+observation, one function per image coordinate, taking the 15 numbers it depends on,
+and each 15-entry row of its block is ``adjit.grad`` of it (one reverse sweep per row),
+called for every observation inside a compiled loop that also writes the sparse matrix
+in the compressed-row form of the reference tool (rows are offsets, 15 entries per
+reprojection row, then one per weight row).  The weight rows' entries are
 ``adjit.grad`` of 1 - w^2.  The answer carries the first 30 entries and the last one of
 each list, as the eval asks.
 """
@@ -31,42 +32,53 @@ N_CAM = 11
 BLOCK = N_CAM + 3 + 1      # the nonzero columns of one reprojection row
 
 
-def reprojection(cam, x, w, feat):
-    """The weighted reprojection error of one observation: an array of 2."""
-    p0 = x[0] - cam[3]
-    p1 = x[1] - cam[4]
-    p2 = x[2] - cam[5]
-    sq_theta = cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2]
+def project(r0, r1, r2, c0, c1, c2, f, u0, v0, k1, k2, x0, x1, x2):
+    """The image of point x in the camera (r, c, f, u0, v0, k1, k2): a pair of numbers."""
+    p0 = x0 - c0
+    p1 = x1 - c1
+    p2 = x2 - c2
+    sq_theta = r0 * r0 + r1 * r1 + r2 * r2
     if sq_theta != 0.0:
         theta = math.sqrt(sq_theta)
         cos_t = math.cos(theta)
         sin_t = math.sin(theta)
-        r0 = cam[0] / theta
-        r1 = cam[1] / theta
-        r2 = cam[2] / theta
-        along = (r0 * p0 + r1 * p1 + r2 * p2) * (1.0 - cos_t)
-        c0 = p0 * cos_t + (r1 * p2 - r2 * p1) * sin_t + r0 * along
-        c1 = p1 * cos_t + (r2 * p0 - r0 * p2) * sin_t + r1 * along
-        c2 = p2 * cos_t + (r0 * p1 - r1 * p0) * sin_t + r2 * along
+        w0 = r0 / theta
+        w1 = r1 / theta
+        w2 = r2 / theta
+        along = (w0 * p0 + w1 * p1 + w2 * p2) * (1.0 - cos_t)
+        e0 = p0 * cos_t + (w1 * p2 - w2 * p1) * sin_t + w0 * along
+        e1 = p1 * cos_t + (w2 * p0 - w0 * p2) * sin_t + w1 * along
+        e2 = p2 * cos_t + (w0 * p1 - w1 * p0) * sin_t + w2 * along
     else:
-        c0 = p0 + cam[1] * p2 - cam[2] * p1
-        c1 = p1 + cam[2] * p0 - cam[0] * p2
-        c2 = p2 + cam[0] * p1 - cam[1] * p0
-    q0 = c0 / c2
-    q1 = c1 / c2
+        e0 = p0 + r1 * p2 - r2 * p1
+        e1 = p1 + r2 * p0 - r0 * p2
+        e2 = p2 + r0 * p1 - r1 * p0
+    q0 = e0 / e2
+    q1 = e1 / e2
     rsq = q0 * q0 + q1 * q1
-    scale = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq
-    err = np.empty(2)
-    err[0] = w * (q0 * scale * cam[6] + cam[7] - feat[0])
-    err[1] = w * (q1 * scale * cam[6] + cam[8] - feat[1])
-    return err
+    scale = 1.0 + k1 * rsq + k2 * rsq * rsq
+    return q0 * scale * f + u0, q1 * scale * f + v0
+
+
+# The two residuals of one observation, as functions of the 15 numbers it depends on (11
+# camera parameters, 3 point coordinates, the weight) and of the feature.  Taking them as
+# numbers, not arrays, makes their gradients tuples of numbers: the compiled loop below
+# then allocates nothing per observation.
+def residual_u(r0, r1, r2, c0, c1, c2, f, u0, v0, k1, k2, x0, x1, x2, w, feat_u, feat_v):
+    return w * (project(r0, r1, r2, c0, c1, c2, f, u0, v0, k1, k2, x0, x1, x2)[0] - feat_u)
+
+
+def residual_v(r0, r1, r2, c0, c1, c2, f, u0, v0, k1, k2, x0, x1, x2, w, feat_u, feat_v):
+    return w * (project(r0, r1, r2, c0, c1, c2, f, u0, v0, k1, k2, x0, x1, x2)[1] - feat_v)
 
 
 def weight_error(w):
     return 1.0 - w * w
 
 
-block_jacobian = adjit.jacrev(reprojection, argnums=(0, 1, 2))
+WRT = tuple(range(BLOCK))          # camera, point, weight
+gradient_u = adjit.grad(residual_u, argnums=WRT)
+gradient_v = adjit.grad(residual_v, argnums=WRT)
 weight_derivative = adjit.grad(weight_error)
 
 
@@ -75,9 +87,11 @@ def ba_objective(cams, xs, ws, obs, feats):
     reproj = np.empty(2 * p)
     w_err = np.empty(p)
     for i in range(p):
-        err = reprojection(cams[obs[i, 0]], xs[obs[i, 1]], ws[i], feats[i])
-        reproj[2 * i] = err[0]
-        reproj[2 * i + 1] = err[1]
+        c = cams[obs[i, 0]]
+        x = xs[obs[i, 1]]
+        pu, pv = project(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], x[0], x[1], x[2])
+        reproj[2 * i] = ws[i] * (pu - feats[i, 0])
+        reproj[2 * i + 1] = ws[i] * (pv - feats[i, 1])
     for i in range(p):
         w_err[i] = weight_error(ws[i])
     return reproj, w_err
@@ -96,19 +110,23 @@ def ba_jacobian(cams, xs, ws, obs, feats):
     for i in range(p):
         cam = obs[i, 0]
         point = obs[i, 1]
-        d_cam, d_x, d_w = block_jacobian(cams[cam], xs[point], ws[i], feats[i])
+        c = cams[cam]
+        x = xs[point]
         for row in range(2):
+            if row == 0:
+                d = gradient_u(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10],
+                               x[0], x[1], x[2], ws[i], feats[i, 0], feats[i, 1])
+            else:
+                d = gradient_v(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10],
+                               x[0], x[1], x[2], ws[i], feats[i, 0], feats[i, 1])
             for j in range(N_CAM):
-                cols[at] = N_CAM * cam + j
-                vals[at] = d_cam[row, j]
-                at += 1
+                cols[at + j] = N_CAM * cam + j
             for j in range(3):
-                cols[at] = N_CAM * n + 3 * point + j
-                vals[at] = d_x[row, j]
-                at += 1
-            cols[at] = N_CAM * n + 3 * m + i
-            vals[at] = d_w[row]
-            at += 1
+                cols[at + N_CAM + j] = N_CAM * n + 3 * point + j
+            cols[at + N_CAM + 3] = N_CAM * n + 3 * m + i
+            for j in range(BLOCK):
+                vals[at + j] = d[j]
+            at += BLOCK
             rows[2 * i + row + 1] = at
     for i in range(p):
         cols[at] = N_CAM * n + 3 * m + i
