@@ -455,25 +455,39 @@ def check_grad(f, *args, argnums=0, eps=1e-6, tolerance=1e-5):
     names, _ = bind(func, args, {})
     errors = []
     for k, gk in zip(nums, g):
-        base = args[k]
-        if isinstance(base, np.ndarray):
-            fd = np.zeros(base.shape)
-            for idx in np.ndindex(base.shape):
-                plus, minus = base.copy(), base.copy()  # noqa: the others are copied in _call
-                plus[idx] += eps
-                minus[idx] -= eps
-                fd[idx] = (_call(func, args, k, plus) - _call(func, args, k, minus)) / (2 * eps)
-            err = np.max(np.abs(gk - fd) / np.maximum(1.0, np.abs(gk) + np.abs(fd))) if fd.size else 0.0
-        else:
-            fd = (_call(func, args, k, base + eps) - _call(func, args, k, base - eps)) / (2 * eps)
-            err = abs(gk - fd) / max(1.0, abs(gk) + abs(fd))
-        errors.append(float(err))
+        err = 0.0
+        for j, (leaf, gj) in enumerate(zip(_leaves(args[k]), _leaves(gk))):  # a tuple argument: each item
+            if isinstance(leaf, np.ndarray):
+                fd = np.zeros(leaf.shape)
+                for idx in np.ndindex(leaf.shape):
+                    plus, minus = leaf.copy(), leaf.copy()  # noqa: the others are copied in _call
+                    plus[idx] += eps
+                    minus[idx] -= eps
+                    fd[idx] = (_call(func, args, k, j, plus) - _call(func, args, k, j, minus)) / (2 * eps)
+                e = np.max(np.abs(gj - fd) / np.maximum(1.0, np.abs(gj) + np.abs(fd))) if fd.size else 0.0
+            else:
+                fd = (_call(func, args, k, j, leaf + eps) - _call(func, args, k, j, leaf - eps)) / (2 * eps)
+                e = abs(gj - fd) / max(1.0, abs(gj) + abs(fd))
+            err = max(err, float(e))
+        errors.append(err)
     return GradCheck([names[k] for k in nums], errors, tolerance)
 
 
-def _call(func, args, k, value):
-    # fresh copies of every array: the function may write into its arguments
-    a = [x.copy() if isinstance(x, np.ndarray) else x for x in args]
-    a[k] = value
+def _leaves(v):
+    """The numbers and arrays in argument `v`, in order (a tuple or list argument's items)."""
+    return [leaf for item in v for leaf in _leaves(item)] if type(v) in (tuple, list) else [v]
+
+
+def _rebuild(v, it):
+    """`v` with its leaves taken from iterator `it`, in its structure."""
+    return type(v)(_rebuild(item, it) for item in v) if type(v) in (tuple, list) else next(it)
+
+
+def _call(func, args, k, j, value):
+    # fresh copies of every array (inside tuples too): the function may write into its arguments
+    a = [_rebuild(x, (y.copy() if isinstance(y, np.ndarray) else y for y in _leaves(x))) for x in args]
+    leaves = _leaves(a[k])
+    leaves[j] = value
+    a[k] = _rebuild(a[k], iter(leaves))
     return func(*a)
 

@@ -56,6 +56,10 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
+_INT_OPS = {"floordiv": lambda a, b: a // b, "mod": lambda a, b: a % b, "pow": lambda a, b: a ** b}
+_CMP_FOLD = {"lt": lambda a, b: a < b, "le": lambda a, b: a <= b, "gt": lambda a, b: a > b,
+             "ge": lambda a, b: a >= b, "eq": lambda a, b: a == b, "ne": lambda a, b: a != b}
+
 _REFUSED_STMTS = {
     ast.Try: "try/except", ast.With: "with", ast.FunctionDef: "a nested def", ast.AsyncFunctionDef: "async def",
     ast.ClassDef: "a class definition", ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Import: "import",
@@ -387,6 +391,8 @@ class Translator:
 
     def stmt_For(self, s):
         items = self._tuple_items(s.iter)
+        if items is None:
+            items = self._counter_over_tuple(s)
         if items is not None:
             return self._for_over_tuple(s, items)
         if not isinstance(s.target, ast.Name):
@@ -473,6 +479,27 @@ class Translator:
             seq = self.expr(it)
             return list(seq.items) if isinstance(seq, Tup) else None
         return None
+
+    def _counter_over_tuple(self, s):
+        """`for i in range(len(params))` whose body indexes a tuple with i (params[i], params[2*i+1]):
+        the counter's values, to unroll the loop (each a constant), or None for an ordinary loop."""
+        it = s.iter
+        if not (isinstance(s.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
+                and it.func.id == "range" and it.func.id not in self.b.vars and not it.keywords
+                and 1 <= len(it.args) <= 3 and self.lookup_global("range", it) is range):
+            return None
+        i = s.target.id
+        if not any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+                   and isinstance(self.b.vars.get(n.value.id), _TupVar)
+                   and any(isinstance(m, ast.Name) and m.id == i for m in ast.walk(n.slice))
+                   for stmt in s.body for n in ast.walk(stmt)):
+            return None
+        bounds = [self.int_value(a, "range() arguments must be integers") for a in it.args]
+        if any(v.const is None for v in bounds):
+            raise self.error(UnsupportedSyntaxError, it, f"this loop indexes a tuple with {i!r}, so it is unrolled, "
+                             "and needs range() bounds known when compiling",
+                             hint="loop over range(len(t)), or over the tuple itself: for p in t")
+        return [self.b.const(k) for k in range(*(v.const[0] for v in bounds))]
 
     def _refuse_iterable(self, it):
         raise self.error(UnsupportedSyntaxError, it, "enumerate() and zip() are supported over tuples only",
@@ -663,6 +690,9 @@ class Translator:
             out = self.b.emit("pow", [self.b.cast(a, F64), b])
             self._int_powers[out] = (a, b)
             return out
+        if op in ("floordiv", "mod", "pow") and a.type == I64 == b.type and a.const is not None \
+                and b.const is not None and (op != "pow" or b.const[0] <= 64) and -2**63 <= _INT_OPS[op](a.const[0], b.const[0]) < 2**63:
+            return self.b.const(_INT_OPS[op](a.const[0], b.const[0]))  # len(params) // 2: known when compiling
         out = self.b.emit(op, [a, b])
         if op in ("add", "mul", "floordiv", "pow") and out.type == I64 and self.nonnegative(a) and self.nonnegative(b):
             self._nonneg.add(out)
@@ -732,6 +762,8 @@ class Translator:
                                  hint="use < <= > >= == !=")
             if is_array(left.type) or is_array(right.type):
                 return arrays.elementwise(self, name, [left, right], e)
+            if left.const is not None and right.const is not None:  # x.ndim == 2: known when compiling
+                return self.b.const(bool(_CMP_FOLD[name](left.const[0], right.const[0])))
             return self.b.emit(name, [left, right])
         if is_array(left.type):
             raise self.error(UnsupportedSyntaxError, e, "chained comparisons of arrays are not supported")
