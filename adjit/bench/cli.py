@@ -1,9 +1,11 @@
 """``python -m adjit.bench``: run the benchmarks and write the report."""
 import argparse
+import contextlib
 import dataclasses
 import os
 import shlex
 import sys
+import tempfile
 
 from . import plot as plotting
 from .compare import DEFAULT_RTOL
@@ -65,6 +67,13 @@ def build_parser():
     parser.add_argument("--threads", type=int, default=1,
                         help="threads every engine may use: OpenBLAS/MKL/OpenMP, Numba, PyTorch, XLA "
                              "(default 1, so that engines compare on equal terms; 0 leaves each library's default)")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="keep adjit's disk cache of compiled code (default: a fresh, temporary "
+                             "ADJIT_CACHE_DIR, so that every engine's first call is a compilation)")
+    parser.add_argument("--check", action="store_true",
+                        help="the regression gate: a fixed set of problems at small sizes, adjit side by side "
+                             "with the hand-written code; exits 1 when a ratio exceeds its threshold "
+                             "(see adjit/bench/check.py)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--list", action="store_true", help="list problems and engines, then exit")
     return parser
@@ -94,6 +103,33 @@ def main(argv=None):
         raise SystemExit("--threads must be >= 0")
     if args.threads:
         pin_threads(args.threads)
+    if args.check:
+        from .check import run_check
+        return run_check(problems=args.problems, threads=args.threads)
+    with _adjit_cache(cold=not args.warm_cache):
+        return _run(args, argv)
+
+
+@contextlib.contextmanager
+def _adjit_cache(cold):
+    """A fresh ADJIT_CACHE_DIR for the run when `cold`: adjit's first call then compiles, as
+    the hand-written references' and JAX's do, instead of loading an earlier run's code."""
+    if not cold:
+        yield
+        return
+    saved = os.environ.get("ADJIT_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="adjit-bench-cache-") as path:
+        os.environ["ADJIT_CACHE_DIR"] = path
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ["ADJIT_CACHE_DIR"]
+            else:
+                os.environ["ADJIT_CACHE_DIR"] = saved
+
+
+def _run(args, argv):
     problems = [PROBLEMS[n] for n in (args.problems or PROBLEMS)]
     engines = make_engines(args.engines)
     timing = dataclasses.replace(QUICK if args.quick else FULL, disable_gc=args.no_gc)

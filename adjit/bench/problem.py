@@ -1,6 +1,6 @@
 """What a benchmark problem is: a user function, its inputs, and its hand-written adjoint."""
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -10,10 +10,13 @@ class Problem:
     """One benchmark problem.
 
     ``function`` is written the way a user of adjit would write it (scalar loops over
-    ``math`` calls and array elements).  ``hand`` is its adjoint written by hand in Numba:
+    ``math`` calls and array elements, or whole-array NumPy).  ``hand`` is its derivative
+    as a Numba expert writes it, compiled without fastmath as adjit's code is:
     ``hand(*args) -> (value, grads)`` with one gradient per entry of ``argnums``.  It is
     the speed limit adjit is measured against and the reference every engine is checked
-    against.
+    against.  ``hand_mechanical``, where given, is the textbook adjoint (a forward sweep,
+    then a reversed sweep over a tape): what a mechanical transformation of the loop
+    gives at best, reported beside the expert's code.
     """
 
     name: str
@@ -30,6 +33,7 @@ class Problem:
     sweep: tuple                 # sizes of a --plot run when --sizes is not given
     test_size: int               # size used by the unit tests (finite differences)
     notes: tuple = field(default=())
+    hand_mechanical: Optional[Callable] = None
     #: the function is whole-array NumPy code (matrix products, reductions), not scalar
     #: loops: engines that run it on 0-d values (torch's scalar engine) skip it
     vectorised: bool = False

@@ -2,12 +2,13 @@
 from .adjit_engines import AdjitEngine, PrimalEngine, TapeEngine
 from .autograd_engine import AutogradEngine
 from .base import Engine, EngineUnavailable, normalise
-from .hand import HandEngine
+from .hand import HandEngine, HandMechanicalEngine
 from .jax_engines import JaxEngine, JaxLoopEngine
 from .torch_engines import TorchScalarEngine, TorchVectorEngine
 
 ENGINE_CLASSES = (
     HandEngine,
+    HandMechanicalEngine,
     PrimalEngine,
     AdjitEngine,
     TapeEngine,

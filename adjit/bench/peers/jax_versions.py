@@ -22,8 +22,10 @@ from jax import lax  # noqa: E402
 
 from ..engines.shims import rebind  # noqa: E402
 from ..problems.gmm import HALF_LOG_2PI  # noqa: E402
+from ..problems.logsumexp import logsumexp_vec as _logsumexp_numpy  # noqa: E402
 from ..problems.mlp import mlp_loss  # noqa: E402
 from ..problems.rnn import rnn_loss  # noqa: E402
+from ..problems.rosenbrock import rosenbrock_vec as _rosenbrock_numpy  # noqa: E402
 
 
 def _max_loop(values, start, stop):
@@ -154,10 +156,20 @@ def gmm_vec(x, alphas, means, log_sigmas):
     return jnp.sum(m + jnp.log(jnp.sum(jnp.exp(lp - m[:, None]), axis=1)))
 
 
-# ---- mlp and rnn: the user's NumPy code itself, with np bound to jax.numpy -----------------
+# ---- the whole-array problems: the user's NumPy code itself, with np bound to jax.numpy ----
 # (the rnn's Python loop is unrolled by tracing: T is static, it is xs's shape)
 mlp_vec = rebind(mlp_loss, {"np": jnp})
 rnn_unrolled = rebind(rnn_loss, {"np": jnp})
+rosenbrock_numpy = rebind(_rosenbrock_numpy, {"np": jnp})
+logsumexp_numpy = rebind(_logsumexp_numpy, {"np": jnp})
+
+
+# ---- heat: the time loop as lax.fori_loop (tracing 2,000 unrolled steps would take minutes)
+def heat_loop(u0, target, r, steps):
+    def step(_, u):
+        return u.at[1:-1].set(u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2]))
+    u = lax.fori_loop(0, steps, step, u0)
+    return jnp.sum((u - target) ** 2)
 
 
 def rnn_scan(W, U, b, h0, xs):
@@ -189,6 +201,7 @@ def expansion_vec(x, m):
 
 LOOP = {
     "rosenbrock": rosenbrock_loop,
+    "rosenbrock-pow": rosenbrock_loop,
     "hessian-rosenbrock": rosenbrock_loop,
     "jacobian-expansion": expansion_loop,
     "logistic": logistic_loop,
@@ -202,6 +215,10 @@ LOOP = {
 
 IDIOMATIC = {
     "rosenbrock": rosenbrock_vec,
+    "rosenbrock-pow": rosenbrock_vec,
+    "rosenbrock-vec": rosenbrock_numpy,
+    "logsumexp-vec": logsumexp_numpy,
+    "heat": heat_loop,
     "hessian-rosenbrock": rosenbrock_vec,
     "jacobian-expansion": expansion_vec,
     "logistic": logistic_loop,

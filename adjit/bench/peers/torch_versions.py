@@ -49,6 +49,13 @@ def gmm_vec(x, alphas, means, log_sigmas):
     return torch.sum(m + torch.log(torch.sum(torch.exp(lp - m[:, None]), dim=1)))
 
 
+def heat_vec(u0, target, r, steps):
+    u = u0.clone()
+    for _ in range(steps):
+        u[1:-1] = u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    return torch.sum((u - target) ** 2)
+
+
 def mlp_vec(W1, b1, W2, b2, X, Y):
     h = torch.relu(X @ W1 + b1)
     log_p = torch.log_softmax(h @ W2 + b2, dim=1)
@@ -66,6 +73,10 @@ def rnn_vec(W, U, b, h0, xs):
 
 VECTORISED = {
     "rosenbrock": rosenbrock_vec,
+    "rosenbrock-pow": rosenbrock_vec,
+    "rosenbrock-vec": rosenbrock_vec,
+    "logsumexp-vec": logsumexp_vec,
+    "heat": heat_vec,
     "ode": ode_vec,
     "ode-gradbench": ode_vec,
     "logsumexp": logsumexp_vec,
