@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-EVAL_NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm", "kmeans", "ba", "ht", "det")
+EVAL_NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm", "kmeans", "ba", "ht", "det", "particle", "saddle")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""gradbench's gradient-descent solver for the nested-AD evals (particle, saddle).
+
+gradbench fixes the solver so that every tool takes the same steps (its
+``cpp/gradbench/gd.hpp``): from the start, step against the gradient with a step
+size eta (first 1e-5); a step that lowers the function is taken, and after ten taken
+steps in a row eta doubles; a step that does not is refused and halves eta.  The
+descent stops when the gradient's norm or the step's length is at most 1e-5.
+
+The functions here are factories: ``minimise(f, gradient)`` returns a function of the
+start point (two numbers a, b) and of two constants c0, c1 that adjit compiles, with the
+calls of `f(a, b, c0, c1)` and `gradient(a, b, c0, c1)` (its derivative in a and b;
+adjit derivatives, or functions that call them) inlined.  Points are two numbers, not
+arrays, so that the descent can itself be differentiated (saddle, whose inner descent
+runs at a point of the outer one: the constants).
+"""
+import math
+
+import adjit
+
+TOLERANCE = 1e-5
+
+# The four variants of the nested-AD evals: the outer derivative's mode, then the inner one's.
+VARIANTS = ("ff", "fr", "rf", "rr")
+
+
+def derivative(mode, f, argnums):
+    """The derivative of f in `argnums` in mode "f" (forward: ``adjit.jacfwd``, which gives
+    numbers for numbers) or "r" (reverse: ``adjit.grad``)."""
+    return (adjit.jacfwd if mode == "f" else adjit.grad)(f, argnums=argnums)
+
+
+def minimise(f, gradient):
+    """The argmin of f(., ., c0, c1) from a start (a, b), as a function (a, b, c0, c1) -> (a, b)."""
+    def argmin(a, b, c0, c1):
+        fx = f(a, b, c0, c1)
+        ga, gb = gradient(a, b, c0, c1)
+        taken = 0
+        eta = 1e-5
+        while True:
+            if math.sqrt(ga * ga + gb * gb) <= TOLERANCE:
+                return a, b
+            if taken == 10:
+                eta = 2.0 * eta
+                taken = 0
+            else:
+                na = a - eta * ga
+                nb = b - eta * gb
+                if math.sqrt((a - na) * (a - na) + (b - nb) * (b - nb)) <= TOLERANCE:
+                    return a, b
+                fn = f(na, nb, c0, c1)
+                if fn < fx:
+                    a = na
+                    b = nb
+                    fx = fn
+                    ga, gb = gradient(a, b, c0, c1)
+                    taken += 1
+                else:
+                    eta = 0.5 * eta
+                    taken = 0
+    return argmin
+
+
+def maximise(f, gradient):
+    """The argmax of f(., ., c0, c1): the argmin of -f."""
+    def negated(a, b, c0, c1):
+        return -f(a, b, c0, c1)
+
+    def negated_gradient(a, b, c0, c1):
+        ga, gb = gradient(a, b, c0, c1)
+        return -ga, -gb
+    return minimise(negated, negated_gradient)
