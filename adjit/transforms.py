@@ -65,9 +65,10 @@ def base_ir(func, types):
     return fn, ("tuple" if fn.returns_tuple else "single",)
 
 
-def pack(values, shape):
-    """The Python result of a function whose IR yields `values`, given how it is shaped."""
-    values = [_number(v) for v in values]
+def pack(values, shape, convert=None):
+    """The Python result of a function whose IR yields `values`, given how it is shaped
+    (`convert` makes each value a Python one; by default 0-d arrays become floats)."""
+    values = [(convert or _number)(v) for v in values]
     if shape[0] == "single":
         return values[0]
     if shape[0] == "tuple":
@@ -191,7 +192,19 @@ class Vjp(_Transformation):
         seen = _seen_outputs(shape, len(ir.body.yields))  # the outputs the Python result shows
         floats = [k for k in seen if is_float(ir.body.yields[k].type)]
         self.shapes[key] = (shape, seen, floats, len(ir.body.yields))
-        out = dce(simplify(reverse_vjp(ir, wrt, seeds=floats)))
+        try:
+            out = reverse_vjp(ir, wrt, seeds=floats)
+        except GradientError as e:
+            if not isinstance(self.inner, (Grad, JacFwd)):
+                raise
+            raise GradientError(
+                f"adjit.vjp of a derivative of {self.py_func.__name__}(): reverse mode over this reverse sweep is not "
+                f"supported (it keeps tapes: values saved in a loop; {e.message})",
+                hint="take forward mode over it instead: adjit.jvp(adjit.grad(f), primals, tangents) (or adjit.hvp) "
+                     "gives the same product for a gradient, whose Jacobian (the Hessian) is symmetric; "
+                     "adjit.jacfwd gives the whole Jacobian",
+                filename=e.filename, lineno=e.lineno, source_line=e.source_line) from None
+        out = dce(simplify(out))
         verify(out)
         return out, (), {}
 
@@ -475,7 +488,14 @@ class JacRev(JacFwd):
         if out_index is None:
             raise GradientError(f"jacrev of {self.py_func.__name__}(): the function must have one output "
                                 "(a float or an array); for a tuple of outputs, take the Jacobian of each")
-        v = reverse_vjp(base_ir(self.inner, types)[0], wrt)
+        try:
+            v = reverse_vjp(base_ir(self.inner, types)[0], wrt)
+        except GradientError:
+            if not isinstance(self.inner, (Grad, JacFwd)):
+                raise
+            # reverse mode over a reverse sweep that keeps tapes is not supported: the same
+            # Jacobian by forward mode over it (what adjit.hessian does)
+            return JacFwd._build_ir(self, key)
         out = dce(simplify(jacobian_rev_ir(primal, v, out_index, list(wrt))))
         verify(out)
         self.shapes[key] = len(primal.body.yields)
@@ -575,3 +595,43 @@ def inline_call(builder, obj, args):
             return (outs[1], grads) if obj.with_value else grads
         return tuple(outs[n:]) if isinstance(obj.argnums, tuple) else outs[n]
     raise AdjitError(f"adjit cannot call {type(obj).__name__} objects from compiled code")
+
+
+def _jvp_in_compiled_code(tr, path, node):
+    """``adjit.jvp(f, (x, ...), (t, ...))`` inside compiled code: f's jvp IR, inlined with
+    fresh values, so a gradient or vjp of the calling function is reverse mode over forward
+    mode (JAX's vjp of a jvp), with no perturbation confusion."""
+    from .errors import UnsupportedSyntaxError
+    from .frontend.translate import Ref, Tup
+    b = tr.b
+    if node.keywords or len(node.args) != 3:
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() in compiled code takes (f, primals, tangents), "
+                       "by position")
+    f, primals, tangents = (tr.expr(a) for a in node.args)
+    if not isinstance(f, Ref) or not callable(f.obj):
+        raise tr.error(UnsupportedSyntaxError, node, f"the first argument of {path}() must name a module-level "
+                       "function (or an adjit object)")
+    if not (isinstance(primals, Tup) and isinstance(tangents, Tup) and len(primals.items) == len(tangents.items)):
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() in compiled code needs its primals and tangents as "
+                       "tuples written in the call, one tangent per primal: jvp(f, (x, y), (tx, ty))")
+    args, tans = primals.items, []
+    for a, t in zip(args, tangents.items):
+        if not (isinstance(a, Value) and isinstance(t, Value) and is_float(a.type)
+                and is_array(a.type) == is_array(t.type) and (not is_array(a.type) or a.type.ndim == t.type.ndim)):
+            raise tr.error(UnsupportedSyntaxError, node, f"{path}() in compiled code takes floats and float64 arrays "
+                           "as primals, each with a tangent of its kind (a float, or an array of its shape)")
+        for d in range(a.type.ndim if is_array(a.type) else 0):  # a wrong shape would broadcast silently
+            same = b.emit("eq", [b.emit("shape", [t], {"dim": d}), b.emit("shape", [a], {"dim": d})])
+            b.emit("check", [same], {"exception": "ValueError", "message": "adjit.jvp: a tangent's shape differs "
+                                     "from its primal's"})
+        tans.append(t if is_array(t.type) else b.cast(t, F64))
+    ir, shape = base_ir(f.obj, [a.type for a in args])
+    outs = inline(b, forward(ir, list(range(len(args)))), list(args) + tans)
+    n = len(outs) // 2
+
+    def wrap(v):
+        return Tup([wrap(x) for x in v]) if isinstance(v, tuple) else v
+    return wrap((pack(outs[:n], shape, convert=lambda v: v), pack(outs[n:], shape, convert=lambda v: v)))
+
+
+jvp._adjit_in_compiled_code = _jvp_in_compiled_code

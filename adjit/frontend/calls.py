@@ -45,6 +45,9 @@ def call(tr, target, path, node):
     if isinstance(target, _Custom):
         from .custom_rules import call_custom
         return call_custom(tr, target, path, node)
+    in_compiled_code = getattr(target, "_adjit_in_compiled_code", None)  # adjit.jvp (adjit.transforms)
+    if in_compiled_code is not None:
+        return in_compiled_code(tr, path, node)
     _refuse_transformed(tr, target, path, node)
     if hasattr(target, "py_func") and callable(getattr(target, "py_func")):
         # an adjit.jit helper (jit is the identity transformation, so this is exact) or a numba
