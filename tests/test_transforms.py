@@ -498,3 +498,171 @@ def test_wrong_cotangent_shape_is_refused():
 def test_show_of_a_hessian_with_arguments():
     text = adjit.show(adjit.hessian(square_sum), np.array([1.0, 2.0]), file=None)
     assert "def square_sum_jacfwd" in text
+
+
+# ---- every construct: jvp against vjp, Jacobians and Hessians in one sweep ----------------------
+# (function, args, float argument positions): loops, a data-dependent `while`, `break`, branches,
+# writes through views and slices, whole-array NumPy
+CONSTRUCTS = {
+    "loop": (loop_fn, (X3[2], 3), (0,)),
+    "while": (while_fn, (1.7, 0.3), (0, 1)),
+    "break": (break_fn, (np.array([0.5, 0.2, -1.0, 0.3]), 4), (0,)),
+    "branches": (branch_fn, (np.array([0.5, -0.4, 1.1]), 0.7), (0, 1)),
+    "writes": (writes_fn, (X3[1],), (0,)),
+    "numpy": (numpy_vec, (W23, np.array([0.3, -0.2, 0.9])), (0, 1)),
+}
+
+
+def _direction(arg, seed):
+    r = np.random.default_rng(seed)
+    return r.uniform(-1, 1, np.shape(arg)) if isinstance(arg, np.ndarray) else float(r.uniform(-1, 1))
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTS))
+def test_jvp_against_vjp_on_every_construct(name):
+    """<u, J v> by forward mode equals <J^T u, v> by reverse mode, and J v central differences."""
+    fun, args, floats = CONSTRUCTS[name]
+    tangents = tuple(_direction(a, 7 + k) if k in floats else None for k, a in enumerate(args))
+    out, Jv = adjit.jvp(fun, args, tangents)
+    close(Jv, cd_jvp(fun, args, tangents))
+    u = _direction(out, 3)
+    _, vjp_fn = adjit.vjp(fun, *args)
+    pulled = vjp_fn(u)
+    forward_side = np.sum(np.asarray(u) * np.asarray(Jv))
+    reverse_side = sum(np.sum(pulled[k] * tangents[k]) for k in floats)
+    assert forward_side == pytest.approx(reverse_side, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTS))
+def test_jacfwd_in_one_sweep_on_every_construct(name, monkeypatch):
+    """jacfwd with every float argument at once, with the per-direction fallback disabled (so
+    the batched sweep is what runs), against central differences and jacrev."""
+    import adjit.transforms as tr
+
+    def no_fallback(*a, **k):
+        raise AssertionError("the Jacobian fell back to one sweep per direction")
+    monkeypatch.setattr(tr, "jacobian_ir", no_fallback)
+    fun, args, floats = CONSTRUCTS[name]
+    Js = adjit.jacfwd(fun, argnums=floats)(*args)
+    Jr = adjit.jacrev(fun, argnums=floats)(*args)
+    for k, J, R in zip(floats, Js, Jr):
+        assert np.shape(J) == np.shape(fun(*_copies(args))) + np.shape(args[k])
+        close(J, cd_jacobian(fun, list(args), k))
+        close(J, R, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["loop", "while", "break", "branches"])
+def test_hessian_symmetric_and_equal_to_differences_of_the_gradient(name):
+    fun, args, floats = CONSTRUCTS[name]
+    k = floats[0]
+    H = adjit.hessian(fun, argnums=k)(*args)
+    n = np.size(args[k])
+    Hm = np.reshape(H, (n, n))
+    close(Hm, Hm.T, rtol=1e-10, atol=1e-12)
+    close(H, cd_jacobian(adjit.grad(fun, argnums=k), list(args), k), rtol=1e-5, atol=1e-6)
+
+
+def test_batched_and_per_direction_jacobians_agree(monkeypatch):
+    """The two ways of building a Jacobian (one sweep carrying all directions, and one sweep
+    per direction) give the same numbers."""
+    import adjit.transforms as tr
+    x = np.array([0.5, -0.4, 1.1])
+    batched = adjit.jacfwd(branch_fn, argnums=(0, 1))(x, 0.7)
+    monkeypatch.setattr(tr, "BATCHED", False)
+    single = adjit.jacfwd(branch_fn, argnums=(0, 1))(x, 0.7)
+    for a, b in zip(batched, single):
+        close(a, b, rtol=1e-14, atol=0)
+
+
+def test_a_jacobian_is_one_sweep_in_the_generated_code():
+    """The generated Jacobian computes the primal once: one copy of the loop, and the
+    directions in an inner loop over k."""
+    text = adjit.show(adjit.jacfwd(loop_fn), X3[0], 3, file=None)
+    assert text.count("math.sin(") == 1 and "for q in range(k)" in text
+
+
+# ---- combinations of transformations: each works or is refused clearly ---------------------------
+def sin_scaled(x):
+    return np.sin(x) * x[0]
+
+
+def jvp_inside(x, v):
+    """A function calling adjit.jvp: J(x) v for sin_scaled."""
+    out, t = adjit.jvp(sin_scaled, (x,), (v,))
+    return t
+
+
+def jvp_inside_reference(x, v):
+    return np.cos(x) * v * x[0] + np.sin(x) * v[0]
+
+
+G_WHILE_KEEPS_TAPES = adjit.grad(while_fn)
+
+
+def calls_a_taping_gradient(x, y):
+    s = 0.0
+    for i in range(2):
+        s += G_WHILE_KEEPS_TAPES(x + i, y)
+    return s
+
+
+def test_jit_of_a_function_calling_jvp():
+    x, v = np.array([0.3, -0.5, 1.2]), np.array([1.0, 0.5, -2.0])
+    close(adjit.jit(jvp_inside)(x, v), jvp_inside_reference(x, v), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("x", X3[:2])
+def test_vjp_of_a_jvp(x):
+    """Reverse mode over forward mode: vjp of a function that calls adjit.jvp."""
+    v = np.array([1.0, 0.5, -2.0])
+    out, vjp_fn = adjit.vjp(jvp_inside, x, v)
+    close(out, jvp_inside_reference(x, v), rtol=1e-12, atol=0)
+    u = np.array([0.3, -1.0, 0.7])
+    gx, gv = vjp_fn(u)
+    close(gx, u @ cd_jacobian(jvp_inside_reference, [x, v], 0))
+    close(gv, u @ cd_jacobian(jvp_inside_reference, [x, v], 1))
+
+
+def test_jvp_in_compiled_code_refuses_bad_calls():
+    def bad(x):
+        return adjit.jvp(sin_scaled, x, x)
+    with pytest.raises(adjit.AdjitError, match="tuples"):
+        adjit.jit(bad)(np.ones(3))
+
+
+@pytest.mark.parametrize("x", X3[:2])
+def test_jacrev_of_grad_is_the_hessian(x):
+    close(adjit.jacrev(G_LOOP)(x, 3), H_LOOP(x, 3), rtol=1e-10, atol=1e-12)
+
+
+def test_jacrev_of_a_gradient_that_keeps_tapes():
+    """Reverse over a reverse sweep with tapes is not supported: jacrev computes the same
+    Jacobian by forward mode over it."""
+    J = adjit.jacrev(G_WHILE_KEEPS_TAPES)(1.7, 0.3)
+    close(J, cd_jacobian(G_WHILE_KEEPS_TAPES, [1.7, 0.3], 0))
+
+
+def test_vjp_of_a_gradient_that_keeps_tapes_is_refused_with_the_alternative():
+    with pytest.raises(adjit.AdjitError, match="forward mode over it"):
+        adjit.vjp(G_WHILE_KEEPS_TAPES, 1.7, 0.3)
+
+
+def test_vjp_of_a_gradient_without_tapes_is_the_hessian_product():
+    x, u = X3[0], np.array([0.2, 1.0, -0.5])
+    _, vjp_fn = adjit.vjp(G_LOOP, x, 3)
+    close(vjp_fn(u)[0], H_LOOP(x, 3) @ u, rtol=1e-10, atol=1e-12)
+
+
+def test_grad_of_a_function_calling_a_taping_gradient_in_a_loop_is_refused():
+    """The outer reverse sweep would have to reverse the inner one's tapes: a clear error,
+    and forward mode over it works."""
+    with pytest.raises(adjit.AdjitError):
+        adjit.grad(calls_a_taping_gradient)(1.7, 0.3)
+    _, t = adjit.jvp(calls_a_taping_gradient, (1.7, 0.3), (1.0, 0.0))
+    close(t, cd_jvp(calls_a_taping_gradient, (1.7, 0.3), (1.0, None)))
+
+
+def test_jit_of_grad_computes_the_gradient():
+    x = X3[1]
+    g = adjit.jit(adjit.grad(loop_fn))
+    close(g(x, 3), cd_jacobian(loop_fn, [x, 3], 0))
