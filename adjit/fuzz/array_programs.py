@@ -1044,7 +1044,7 @@ TAPE_RTOL, TAPE_ATOL = 1e-8, 1e-10
 ARGNUMS = (0, 1, 2)
 
 
-def check_array_function(f, pts, stats=None, tape_notes=None, argnums=ARGNUMS, refusals_ok=False):
+def check_array_function(f, pts, stats=None, tape_notes=None, argnums=ARGNUMS, refusals_ok=False, tape_f=None):
     """The oracles of the array campaign for `f(x, A, s)` at the points `pts` (argument
     tuples): adjit.fuzz.oracles.check_function with this campaign's policy; raises a
     FuzzFailure subclass (adjit.fuzz.oracles.KINDS), or, with refusals_ok, an
@@ -1063,7 +1063,7 @@ def check_array_function(f, pts, stats=None, tape_notes=None, argnums=ARGNUMS, r
     """
     check_function(f, pts, argnums, stats, value_tol=(JIT_RTOL, JIT_ATOL), effect_tol=(JIT_RTOL, JIT_ATOL),
                    tape_tol=(TAPE_RTOL, TAPE_ATOL), require_float=True, skip_tape_refusals=True,
-                   tape_notes=tape_notes, refusals_ok=refusals_ok)
+                   tape_notes=tape_notes, refusals_ok=refusals_ok, tape_f=tape_f)
 
 
 def check_array_program(program, pts, stats=None, tape_notes=None, refusals_ok=False, gg_refusals=None,
@@ -1073,7 +1073,9 @@ def check_array_program(program, pts, stats=None, tape_notes=None, refusals_ok=F
     A clear refusal of the nested gradient (none expected: transformations compose) does not refuse the
     program: it is counted in stats["gg_refused"] and by reason in `gg_refusals`."""
     f = load(program)
-    check_array_function(f, pts, stats, tape_notes, argnums=program.argnums, refusals_ok=refusals_ok)
+    tape_f = load(program, plain=True) if "custom_rule" in program.used else None
+    check_array_function(f, pts, stats, tape_notes, argnums=program.argnums, refusals_ok=refusals_ok,
+                         tape_f=tape_f)
     if program.grad_of_grad:
         stats = stats if stats is not None else collections.Counter()
         try:
@@ -1085,7 +1087,7 @@ def check_array_program(program, pts, stats=None, tape_notes=None, refusals_ok=F
     if program.jacobians:
         fv = getattr(sys.modules[f.__module__], "fv", None)
         check_jacobians(f, pts, 0, stats if stats is not None else collections.Counter(), jac_refusals,
-                        fv=fv, fv_argnums=(0, 2))
+                        fv=fv, fv_argnums=(0, 2), tape_f=tape_f)
 
 
 # -- a campaign ------------------------------------------------------------------------------------

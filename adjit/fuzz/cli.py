@@ -144,6 +144,11 @@ def refusal_lines(stats, refusals, gg_refusals, bound):
                      f"differences, {stats['gg_skipped']} not smooth, {stats['gg_refused']} programs refused "
                      f"(a clear error; transformations compose now, so expected 0)")
         lines += [f"    {n:6d}  {key}" for key, n in gg_refusals.most_common()]
+    if stats["jac_points"]:
+        lines.append(f"  jacfwd/jacrev/hessian in a: {stats['jac_points']} points, {stats['jac_checked']} Jacobians "
+                     f"and {stats['hess_checked']} Hessians checked, {stats['jac_fd_checked']} columns against "
+                     f"finite differences ({stats['jac_fd_skipped']} not smooth), {stats['jac_refused']} objects "
+                     f"refused (counted with the grad(grad) refusals above)")
     if rate > bound:
         lines.append(f"  FAILED: the refusal rate {100 * rate:.1f}% is above the bound {100 * bound:.0f}% "
                      f"(--max-refusal-rate)")

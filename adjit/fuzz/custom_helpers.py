@@ -13,9 +13,18 @@ np.concatenate) instead of a tuple: a tuple of residuals, documented, is refused
 reproducer as a strict expected failure); the campaign must not be refused on every program
 with such a helper.
 
+adjit.tape cannot differentiate through a decorated helper that calls math functions (or np
+functions on numbers): the decorated helper is an object, not a function, so the tape does
+not swap the module's math and np for it ("a tape scalar was converted to a plain Python
+float").  The oracles therefore give the tape the same program without the decorators
+(`plain_text`): the helper's plain function, which is exactly what the decorated helper
+computes when Python calls it.
+
 Forward mode through a custom_vjp is refused by design (a clear error): the jvp oracle and
 the Jacobian oracles count that as a refusal, and reverse mode still checks the rule.
 """
+
+import re
 
 # name -> module text.  Scalar helpers (numbers in, a number out) and array helpers.
 CUSTOM_HELPERS = {
@@ -102,6 +111,14 @@ cv_energy.defvjp(cv_energy_fwd, cv_energy_bwd)
 }
 SCALAR_CUSTOM = ("cv_softplus", "cv_mix", "cj_wave")
 ARRAY_CUSTOM = ("cv_act", "cv_energy")
+
+
+def plain_text(module_text):
+    """The module without the custom-rule decorators and registrations: every helper a plain
+    function (the rules stay, unused)."""
+    keep = [ln for ln in module_text.split("\n")
+            if not re.match(r"@adjit\.custom_(vjp|jvp)$|@\w+\.defjvp$|\w+\.defvjp\(", ln)]
+    return "\n".join(keep)
 
 
 def custom_text(names):

@@ -32,6 +32,8 @@ import tempfile
 
 from hypothesis import strategies as st
 
+from .custom_helpers import SCALAR_CUSTOM, custom_text, plain_text
+
 ALL_FEATURES = frozenset({
     "if",            # if / else on float comparisons
     "elif",          # elif chains
@@ -72,6 +74,8 @@ ALL_FEATURES = frozenset({
     "int_array",     # ci = np.zeros(len(a), dtype=np.int64): read in float arithmetic, then ci[k] += 1
     "adjit_nested",  # g_smooth = adjit.grad(h_smooth), j_branch = adjit.jit(h_branch) called inside f
     "grad_of_grad",  # the campaign also checks adjit.grad(adjit.grad(f)) in x
+    "custom_rule",   # helpers with user rules: cv_softplus(e), cv_mix(e, e), cj_wave(e, e), cv_energy(a, e)
+    "jacobians",     # one program in four: jacfwd/jacrev/hessian of f in a (adjit/fuzz/jacobians.py)
 })
 
 # Features left out of the default campaign (and of long runs unless ADJIT_FUZZ_ALL=1)
@@ -138,6 +142,9 @@ class _Builder:
         self.views = 0                           # views made (feature view_alias)
         self.nested_ok = False                   # adjit objects may be called (feature adjit_nested)
         self.grad_of_grad = False
+        self.jacobians = False
+        self.custom = set()                      # helpers with user rules called (custom_helpers.py)
+        self.custom_ok = False                   # they may be called (feature custom_rule)
 
     # -- helpers -----------------------------------------------------------------------
     def helper(self, names):
@@ -220,7 +227,19 @@ class _Builder:
             opts.append("ci")
         if self.nested_ok:
             opts.append("nested")
+        if self.custom_ok:
+            opts.append("custom")
         kind = self.pick(opts)
+        if kind == "custom":
+            self.used.add("custom_rule")
+            name = self.pick(SCALAR_CUSTOM + ("cv_energy",))
+            self.custom.add(name)
+            if name == "cv_softplus":
+                return f"cv_softplus({self.fexpr(scope, 1)})"
+            if name == "cv_energy":   # an array argument: a, or the local b
+                arr = self.pick(["a", "b"]) if self.has("local_array") else "a"
+                return f"cv_energy({arr}, {self.fexpr(scope, 1)})"
+            return f"{name}({self.fexpr(scope, 1)}, {self.atom(scope)})"
         if kind == "ci":
             self.used.add("int_array")
             return f"(0.25 * ci[{self.index(scope)}])"
@@ -684,6 +703,8 @@ class _Builder:
         # adjit objects called inside f (their transformed IR is inlined) make a program
         # costlier to check, so only one program in five may call them
         self.nested_ok = self.has("adjit_nested") and self.draw(st.integers(0, 4)) == 4
+        # helpers with user rules: one program in three (an atom may be one in every expression)
+        self.custom_ok = self.has("custom_rule") and self.draw(st.integers(0, 2)) == 2
         self.emit(0, f"def f({', '.join(self.params)}):")
         self.emit(1, "s = 0.0")
         self.emit(1, f"t = {self.pick(['x', '0.5 * x + a[0]', 'math.sin(x)'])}")
@@ -722,7 +743,10 @@ class _Builder:
         if self.has("grad_of_grad") and self.draw(st.integers(0, 3)) == 3:
             self.used.add("grad_of_grad")
             self.grad_of_grad = True
-        helpers = "".join(HELPERS[h] + "\n\n" for h in sorted(self.helpers))
+        if self.has("jacobians") and self.draw(st.integers(0, 3)) == 3:
+            self.used.add("jacobians")
+            self.jacobians = True
+        helpers = "".join(HELPERS[h] + "\n\n" for h in sorted(self.helpers)) + custom_text(self.custom)
         if "adjit_nested" in self.used:
             helpers += NESTED_OBJECTS
         return helpers + "\n".join(self.lines) + "\n"
@@ -733,12 +757,14 @@ ADJIT_HEADER = "import math\n\nimport numpy as np\n\nimport adjit\n\n\n"   # pro
 
 
 class Program:
-    def __init__(self, source, used, params=("x", "a", "n"), header=None, grad_of_grad=False):
+    def __init__(self, source, used, params=("x", "a", "n"), header=None, grad_of_grad=False, jacobians=False):
         self.source = source            # the text of f (without the imports)
         self.grad_of_grad = grad_of_grad  # also check adjit.grad(adjit.grad(f)) in the first parameter
+        self.jacobians = jacobians      # also check jacfwd/jacrev/hessian of f in the array a
         self.used = frozenset(used)     # features that occur in it
         self.params = tuple(params)     # f's parameters: x, a, n and perhaps y, m
-        self.header = header if header is not None else (ADJIT_HEADER if "adjit_nested" in self.used else HEADER)
+        self.header = header if header is not None else (
+            ADJIT_HEADER if self.used & {"adjit_nested", "custom_rule"} else HEADER)
 
     @property
     def module_text(self):
@@ -752,7 +778,7 @@ class Program:
 def programs(draw, features=DEFAULT_FEATURES):
     b = _Builder(draw, frozenset(features))
     src = b.program()
-    return Program(src, b.used, b.params, grad_of_grad=b.grad_of_grad)
+    return Program(src, b.used, b.params, grad_of_grad=b.grad_of_grad, jacobians=b.jacobians)
 
 
 # -- loading a program as a real module (adjit needs inspect.getsource) ----------------
@@ -768,9 +794,13 @@ def program_dir():
     return _DIR
 
 
-def load(program):
-    """Write the program to a .py file, import it as a unique module, return its f."""
+def load(program, plain=False):
+    """Write the program to a .py file, import it as a unique module, return its f.  With
+    `plain`, the module without the custom-rule decorators (custom_helpers.plain_text): what
+    adjit.tape runs, since it cannot trace into an adjit.custom_vjp/custom_jvp object."""
     text = program.module_text
+    if plain:
+        text = plain_text(text)
     name = "adjit_fuzz_" + hashlib.sha256(text.encode()).hexdigest()[:16]
     mod = sys.modules.get(name)
     if mod is None:

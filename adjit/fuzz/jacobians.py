@@ -140,7 +140,7 @@ def _check_jacobian(objs, fn, name, args, nums, text, stats):
     stats["jac_checked"] += 1
 
 
-def _check_hessian(objs, f, args, p, text, stats):
+def _check_hessian(objs, f, args, p, text, stats, tape_f):
     call_text = f"adjit.hessian(f, argnums={p})({text})"
     H = objs.call(("hessian", "f"), lambda: adjit.hessian(f, argnums=p), args, call_text)
     if H is None:
@@ -156,7 +156,7 @@ def _check_hessian(objs, f, args, p, text, stats):
 
     def tape_grad(*a):
         try:
-            return tape_value_and_grad(f, p, a, stats)[1]
+            return tape_value_and_grad(tape_f, p, a, stats)[1]
         except adjit.AdjitError:
             raise _TapeRefused from None
 
@@ -175,16 +175,16 @@ class _TapeRefused(Exception):
     pass
 
 
-def check_jacobians(f, pts, p, stats, reasons=None, fv=None, fv_argnums=None):
+def check_jacobians(f, pts, p, stats, reasons=None, fv=None, fv_argnums=None, tape_f=None):
     """The Jacobian oracles (module docstring) for f's array argument `p` at the points `pts`,
     and for the vector-valued `fv` with `fv_argnums` if given.  `reasons` (a Counter) counts
-    refusals by reason."""
+    refusals by reason; `tape_f` is what adjit.tape runs for f (see oracles.check_function)."""
     objs = _Objects(stats, reasons)
     names = list(inspect.signature(f).parameters)
     for args in pts:
         text = _args_text(names, args)
         stats["jac_points"] += 1
         _check_jacobian(objs, f, "f", args, (p,), text, stats)
-        _check_hessian(objs, f, args, p, text, stats)
+        _check_hessian(objs, f, args, p, text, stats, tape_f or f)
         if fv is not None:
             _check_jacobian(objs, fv, "fv", args, fv_argnums, text, stats)

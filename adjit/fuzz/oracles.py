@@ -246,9 +246,10 @@ def check_program(program, rows, argnums, stats=None, note=None, refusals_ok=Fal
     its refusal, the intended behaviour for now, is counted in stats["gg_refused"] (and by
     reason in the Counter `gg_refusals`), not as a refusal of the program."""
     f = load(program)
+    tape_f = load(program, plain=True) if "custom_rule" in program.used else None
     stats = stats if stats is not None else collections.Counter()
     check_function(f, rows, argnums, stats, note, refusals_ok=refusals_ok,
-                   skip_tape_refusals="adjit_nested" in program.used)
+                   skip_tape_refusals="adjit_nested" in program.used, tape_f=tape_f)
     if getattr(program, "grad_of_grad", False):
         try:
             check_grad_of_grad(f, rows, 0, stats, refusals_ok=True)
@@ -256,11 +257,14 @@ def check_program(program, rows, argnums, stats=None, note=None, refusals_ok=Fal
             stats["gg_refused"] += 1
             if gg_refusals is not None:
                 gg_refusals[e.key] += 1
+    if getattr(program, "jacobians", False):
+        from .jacobians import check_jacobians   # jacobians imports this module
+        check_jacobians(f, rows, program.params.index("a"), stats, gg_refusals, tape_f=tape_f)
 
 
 def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 1e-12),
                    effect_tol=(1e-12, 1e-12), tape_tol=(1e-9, 1e-12), require_float=False,
-                   skip_tape_refusals=False, tape_notes=None, refusals_ok=False):
+                   skip_tape_refusals=False, tape_notes=None, refusals_ok=False, tape_f=None):
     """All oracles for `f` at the points `pts` (tuples of arguments), gradients with
     respect to `argnums`; raises a FuzzFailure subclass.
 
@@ -286,6 +290,8 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
                   counts it by reason) instead of failing as "adjit-refused".  At a later
                   point (the same specialisation, already compiled and run) it is still
                   "adjit-refused"; an AdjitError that wraps a Numba error is "adjit-crash".
+    tape_f        the function adjit.tape runs instead of f (the same program without
+                  custom-rule decorators, see custom_helpers.plain_text), or None: f.
 
     Argument arrays: Python's call, adjit.jit's call and adjit.value_and_grad's call each
     get their own copies of the point's arrays; jit must leave them as Python does (to
@@ -358,7 +364,7 @@ def check_function(f, pts, argnums, stats=None, note=None, *, value_tol=(1e-12, 
             fail("grad-value", f"{call_text} returned gradients of the wrong structure or shape: {grads!r}")
         gt = None
         try:
-            tv, tgrads = tape_value_and_grad(f, argnums, args, stats)
+            tv, tgrads = tape_value_and_grad(tape_f or f, argnums, args, stats)
         except adjit.AdjitError as e:
             if not skip_tape_refusals:
                 _tape_crash(e, argnums, args_text)
