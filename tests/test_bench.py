@@ -94,6 +94,22 @@ def test_hand_adjoint_matches_finite_differences(name, seed):
         assert np.max(np.abs(np.asarray(grad) - expected)) <= 1e-6 * scale
 
 
+MECHANICAL = [name for name, p in PROBLEMS.items() if p.hand_mechanical is not None]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("name", MECHANICAL)
+def test_mechanical_adjoint_matches_finite_differences(name, seed):
+    """The second reference (engine hand-mech) is checked on its own, not against `hand`."""
+    problem = PROBLEMS[name]
+    args = problem.args(problem.test_size, seed)
+    value, grads = problem.hand_mechanical(*args)
+    assert value == pytest.approx(problem.function(*args), rel=1e-12)
+    for argnum, grad in zip(problem.argnums, grads):
+        expected = central_differences(problem.function, args, argnum)
+        assert np.max(np.abs(np.asarray(grad) - expected)) <= 1e-6 * np.max(np.abs(expected))
+
+
 def test_relative_error_is_relative_to_the_max_norm():
     reference = (2.0, (np.array([1.0, 1e-12, -4.0]),))
     assert relative_error(reference, reference) == 0.0
@@ -163,10 +179,12 @@ def test_quick_run_end_to_end_writes_the_tables(tmp_path, capsys):
     out = tmp_path / "results.md"
     engines = ["hand", "primal", "adjit"] + (["adjit.tape"] if _tape_importable() else [])
     status = cli.main(["--quick", "--sizes", "24", "--engines", ",".join(engines),
-                       "--out", str(out), "--no-progress"])
+                       "--out", str(out), "--no-progress", "--warm-cache"])
     assert status == 0
     text = out.read_text()
     assert "## rosenbrock" in capsys.readouterr().out      # the report is printed too
+    summary = text[text.index("## Summary"):]
+    assert all(f"| {name} | " in summary for name in PROBLEMS)
     for name, problem in PROBLEMS.items():
         assert f"## {name}: {problem.title}" in text
     table_rows = [line for line in text.splitlines() if line.startswith("| hand |")]
@@ -183,7 +201,7 @@ def test_the_default_report_goes_to_the_current_directory_not_the_docs(tmp_path,
     """A quick run must never overwrite the tracked docs/benchmarks-results.md (issue 16)."""
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--quick", "--sizes", "16", "--problems", "logsumexp", "--engines", "hand",
-                     "--no-progress"]) == 0
+                     "--no-progress", "--warm-cache"]) == 0
     assert (tmp_path / cli.DEFAULT_OUT).is_file() and not (tmp_path / "docs").exists()
     assert str(tmp_path / cli.DEFAULT_OUT) in capsys.readouterr().err   # says where it wrote
 
@@ -196,6 +214,53 @@ def test_missing_peers_are_summarised_once():
     assert skip_summary(skips, ["a", "b", "c"]) == [
         "note: torch, torch-vec skipped on every problem: torch is not installed",
         "note: jax skipped on b: no JAX version of b"]
+
+
+# ---- the regression gate (python -m adjit.bench --check), on made-up timings --------------
+def _fake_measure(hand, adjit, error=0.0, failure=""):
+    from adjit.bench.check import Outcome
+
+    def measure(gate):
+        return Outcome(gate, hand=hand, adjit=adjit * gate.threshold, error=error, failure=failure)
+    return measure
+
+
+@pytest.mark.parametrize("factor, error, failure, status, verdict", [
+    (0.9, 0.0, "", 0, "ok"),                       # under every threshold
+    (1.1, 0.0, "", 1, "TOO SLOW"),                 # just over every threshold
+    (0.5, 1e-3, "", 1, "MISMATCH"),                # fast but wrong
+    (0.5, None, "AdjitError: refused", 1, "FAILED"),
+])
+def test_the_gate_fails_over_a_threshold_on_a_mismatch_or_an_error(factor, error, failure, status, verdict):
+    import io
+    from adjit.bench.check import GATES, run_check
+    out = io.StringIO()
+    # adjit's time is `factor` times the threshold times the reference's (1 ms)
+    assert run_check(measure=_fake_measure(1e-3, factor * 1e-3, error, failure), out=out) == status
+    rows = [line for line in out.getvalue().splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(GATES) and all(f"| {verdict}" in row for row in rows)
+    assert ("FAILED:" in out.getvalue()) == (status != 0)
+
+
+def test_one_slow_problem_fails_the_gate_and_is_named():
+    import io
+    from adjit.bench.check import GATES, Outcome, run_check
+    slow = GATES[-1].problem
+
+    def measure(gate):
+        ratio = 3.0 * gate.threshold if gate.problem == slow else 0.5 * gate.threshold
+        return Outcome(gate, hand=2e-6, adjit=ratio * 2e-6, error=0.0)
+    out = io.StringIO()
+    assert run_check(measure=measure, out=out) == 1
+    assert out.getvalue().strip().endswith(f"FAILED: {slow} (TOO SLOW)")
+    assert run_check(problems=[g.problem for g in GATES[:-1]], measure=measure, out=io.StringIO()) == 0
+
+
+def test_the_gates_name_known_problems_with_headroom():
+    from adjit.bench.check import GATES
+    for gate in GATES:
+        assert gate.problem in PROBLEMS
+        assert 2.0 * gate.measured <= gate.threshold <= 4.0 * gate.measured, gate
 
 
 PEER_ENGINES = {"torch": "torch", "torch-vec": "torch", "autograd": "autograd",
