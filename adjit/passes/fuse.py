@@ -63,11 +63,34 @@ ONE = ("c", 1)
 
 
 class _Shapes:
-    """A symbol per array dimension; equal symbols mean equal extents at run time."""
+    """A symbol per array dimension: equal symbols mean equal extents at run time.
+
+    Symbols that NumPy broadcasts against each other (``x * w`` with ``x`` and ``w`` two
+    parameters) are equal or 1 at run time, which only the run can tell: they join one
+    class (`canon`).  Loops are formed over classes; a loop that relies on two different
+    symbols of a class being equal runs only after a run-time check, with the NumPy code
+    as the other branch (`_Fuser.emit`)."""
 
     def __init__(self, fn):
         self.defn = {r: op for op in walk_ops(fn.body) for r in op.results}
         self.memo = {}
+        self.parent = {}
+
+    def find(self, s):
+        while self.parent.get(s, s) != s:
+            s = self.parent[s]
+        return s
+
+    def union(self, a, b):
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            self.parent[b] = a
+
+    def canon(self, dims):
+        return tuple(self.find(d) for d in dims)
+
+    def cdims(self, v):
+        return self.canon(self.dims(v))
 
     def int_sym(self, v):
         if v.const is not None:
@@ -96,14 +119,16 @@ class _Shapes:
             return self.dims(op.args[0])
         if p in ("unbroadcast", "reshape_like"):
             return self.dims(op.args[1])
+        if p == "expand_dims":  # a new dimension of extent 1 (x[None, :], keepdims=True)
+            d, axis = self.dims(op.args[0]), op.attrs["axis"]
+            return d[:axis] + (ONE,) + d[axis:] if 0 <= axis <= len(d) else opaque
         if p == "transpose":
             return self.dims(op.args[0])[::-1]
         if p == "view":
             d = self.view_dims(op.args[0], op.args[1:], op.attrs["spec"])
             return d if d is not None else opaque
         if PRIMITIVES[p].elementwise:
-            d = self.broadcast([a for a in op.args if is_array(a.type)])
-            return d if d is not None else opaque
+            return self.broadcast([a for a in op.args if is_array(a.type)], v)
         if p == "matmul" and len(op.args) == 2:
             a, b = (self.dims(x) for x in op.args)
             if len(a) == 2 and len(b) == 2:
@@ -151,20 +176,24 @@ class _Shapes:
     def _key(self, v):
         return None if v is None else self.int_sym(v)
 
-    def broadcast(self, arrays):
-        """NumPy's broadcast shape of `arrays` if it is proved, else None."""
+    def broadcast(self, arrays, result):
+        """The dims of `result`, NumPy's broadcast of `arrays`: where two different symbols
+        meet, a symbol of its own, in their class."""
         ndim = max(a.type.ndim for a in arrays)
         out = []
         for j in range(ndim):
-            syms = set()
+            syms = []
             for a in arrays:
                 d = self.dims(a)
                 t = j - (ndim - len(d))
-                if t >= 0 and d[t] != ONE:
-                    syms.add(d[t])
+                if t >= 0 and d[t] != ONE and d[t] not in syms:
+                    syms.append(d[t])
             if len(syms) > 1:
-                return None
-            out.append(syms.pop() if syms else ONE)
+                mine = ("u", result, j)
+                for x in syms:
+                    self.union(x, mine)
+                syms = [mine]
+            out.append(syms[0] if syms else ONE)
         return tuple(out)
 
 
@@ -179,7 +208,7 @@ def _neg_const(v):
 
 
 # ---- which ops may join a loop nest -------------------------------------------------------
-_LOGIC = ("and_", "or_", "not_")
+_LOGIC = ("and_", "or_", "not_", "f64")  # take bool arrays (f64: NumPy's astype, float(int(b)) here)
 
 
 def _elementwise_ok(op):
@@ -224,6 +253,10 @@ class _Fuser:
         self.shapes = _Shapes(fn)
         self.uses = count_uses(fn.body)
         self.mapping = {}  # member value -> its materialised array or reduced value
+        for op in walk_ops(fn.body):  # every broadcast seen: the classes are final before grouping
+            for r in op.results:
+                if is_array(r.type):
+                    self.shapes.dims(r)
 
     # ---- classification ---------------------------------------------------------------------
     def member(self, op):
@@ -232,27 +265,24 @@ class _Fuser:
         if p not in PRIMITIVES:
             return None
         if PRIMITIVES[p].elementwise and _elementwise_ok(op):
-            shape = sh.dims(op.result)
-            arrays = [a for a in op.args if is_array(a.type)]
-            if sh.broadcast(arrays) is None:
-                return None
-            return _Member(op, "elem", shape, arrays)
+            return _Member(op, "elem", sh.cdims(op.result), [a for a in op.args if is_array(a.type)])
         if p == "full_like" and op.result.type.dtype == F64:
-            return _Member(op, "fill", sh.dims(op.args[0]), [])
-        if p == "unbroadcast" and is_array(op.args[0].type) and sh.dims(op.args[0]) == sh.dims(op.args[1]):
-            return _Member(op, "ident", sh.dims(op.args[1]), [op.args[0]])
+            return _Member(op, "fill", sh.cdims(op.args[0]), [])
+        if p == "unbroadcast" and is_array(op.args[0].type) and sh.cdims(op.args[0]) == sh.cdims(op.args[1]):
+            return _Member(op, "ident", sh.cdims(op.args[1]), [op.args[0]])
         if p in ("sum", "mean") and op.attrs.get("axis") is None and op.result.type == F64 \
                 and op.args[0].type.dtype == F64:
-            return _Member(op, p, sh.dims(op.args[0]), [op.args[0]])
+            return _Member(op, p, sh.cdims(op.args[0]), [op.args[0]])
         if p in ("view_add", "view_store"):
             base, val = op.args[0], op.args[-1]
             shape = sh.view_dims(base, op.args[1:-1], op.attrs["spec"])
             if shape is None or not shape or base.type.dtype != F64:
                 return None
+            shape = sh.canon(shape)
             m = _Member(op, "add" if p == "view_add" else "store", shape, [val] if is_array(val.type) else [], base)
             return m if self._sink_ok(m) else None
         if p == "iadd" and is_array(op.args[0].type) and op.args[0].type.dtype == F64:
-            m = _Member(op, "add", sh.dims(op.args[0]), [op.args[1]] if is_array(op.args[1].type) else [],
+            m = _Member(op, "add", sh.cdims(op.args[0]), [op.args[1]] if is_array(op.args[1].type) else [],
                         op.args[0])
             return m if self._sink_ok(m) else None
         return None
@@ -270,7 +300,7 @@ class _Fuser:
             if len(d) > len(m.shape):
                 return False
             for t, s in zip(d, m.shape[len(m.shape) - len(d):]):
-                if t != s and t != ONE:
+                if t != ONE and self.shapes.find(t) != s:
                     return False
         return True
 
@@ -339,13 +369,14 @@ class _Fuser:
         kind = m.kind
         target = None
         for g in open_groups:
-            if g.shape == m.shape:
+            if self.shapes.canon(g.shape) == self.shapes.canon(m.shape):
                 target = g
                 break
         if target is not None:
             ext_reads = self._roots([a for a in loaded if a not in target.elem])
             bad = set(op.args) & target.reduced
             bad = bad or ext_reads & set(target.writes) or writes & target.reads
+            bad = bad or (op.prim in ("view_add", "view_store") and op.args[0] in target.elem)
             if kind == "store" or any(target.writes.get(r) == "store" for r in writes):
                 bad = bad or writes & set(target.writes)
             if bad:
@@ -372,71 +403,108 @@ class _Fuser:
 
     # ---- emission -----------------------------------------------------------------------------
     def emit(self, g):
-        """The ops that replace group `g`: its members as they were when fusing gains nothing,
-        else the loop nest (with the allocations of its materialised values before it)."""
+        """The ops that replace group `g`: its members as they were when fusing gains nothing;
+        else the loop nest, after the views it writes through and the extents; when the nest
+        assumes that extents NumPy would broadcast are equal, ``if`` they are (checked) the
+        nest, else the members as they were."""
         reductions = [m for m in g.members if m.kind in ("sum", "mean")]
         if len(g.members) < 2 or (len(g.members) == len(reductions) == 1):
             return [m.op for m in g.members]
         b = Builder()
         pre = Block()
         b.blocks = [pre]
-        extents = [self._extent(b, g, j) for j in range(len(g.shape))]
-        if any(e is None for e in extents):
-            return [m.op for m in g.members]
+        views = {}
+        for m in g.members:
+            if m.op.prim in ("view_add", "view_store"):
+                views[m.op] = b.emit("view", list(m.op.args[:-1]), dict(m.op.attrs))
+                self.shapes.memo[views[m.op]] = self.shapes.view_dims(m.op.args[0], m.op.args[1:-1],
+                                                                      m.op.attrs["spec"])
+        shaped = self._shaped(g, views)
+        extents, sources = [], []
+        for j, sym in enumerate(g.shape):
+            if sym == ONE:
+                extents.append(b.const(1))
+                sources.append(ONE)
+                continue
+            src = next(((a, t) for a, t, k in shaped if k == j and self.shapes.dims(a)[t] != ONE), None)
+            if src is None:
+                return [m.op for m in g.members]
+            extents.append(b.emit("shape", [src[0]], {"dim": src[1]}))
+            sources.append(self.shapes.dims(src[0])[src[1]])
+        checks = []
+        for a, t, j in dict.fromkeys(shaped):
+            raw = self.shapes.dims(a)[t]
+            if raw != ONE and raw != sources[j]:  # equal only if the run says so
+                checks.append(b.emit("eq", [b.emit("shape", [a], {"dim": t}), extents[j]]))
+        inner = Builder()
+        fused = Block()
+        inner.blocks = [fused]
+        outputs = self._fused(inner, g, extents, views, reductions)
+        if not checks:
+            pre.ops.extend(fused.ops)
+            self.mapping.update(outputs)
+            return pre.ops
+        cond = checks[0]
+        for c in checks[1:]:
+            cond = b.emit("and_", [cond, c])
+        keys = list(outputs)
+        fused.yields = [outputs[r] for r in keys]
+        plain = Block()
+        plain.ops, local = _copies([m.op for m in g.members])
+        plain.yields = [local[r] for r in keys]
+        results = [Value(r.type, r.hint) for r in keys]
+        pre.ops.append(Op("if", [cond], results, {"_fused": True}, [fused, plain]))
+        self.mapping.update(zip(keys, results))
+        return pre.ops
+
+    def _shaped(self, g, views):
+        """(array, its dim, the nest's dim) for every array defined before the nest whose
+        extents the nest relies on: operands read per element, arrays whose shape a member
+        takes (``full_like``, ``unbroadcast``), the arrays and views written."""
+        out = []
+        for m in g.members:
+            arrays = list(m.elems)
+            if m.kind in ("fill", "ident"):
+                arrays.append(m.op.args[0] if m.kind == "fill" else m.op.args[1])
+            if m.op in views:
+                arrays.append(views[m.op])
+            elif m.target is not None:
+                arrays.append(m.target)
+            for a in arrays:
+                if a in g.elem:
+                    continue
+                d = self.shapes.dims(a)
+                for t in range(len(d)):
+                    out.append((a, t, len(g.shape) - len(d) + t))
+        return out
+
+    def _fused(self, b, g, extents, views, reductions):
+        """Emit the nest into `b`; returns {member value used after it: its array or number}."""
         inside = {m.op for m in g.members}
         arrays = {}
         for m in g.members:
             if m.kind in ("sum", "mean") or not m.op.results:
                 continue
             r = m.op.result
-            internal = sum(1 for o in inside for a in o.args if a is r)
+            # a member written by a later member (``d_x = a + b; d_x += c``) is stored, and
+            # the write goes to the stored array
+            internal = sum(1 for o in inside for k, a in enumerate(o.args)
+                           if a is r and not (k == 0 and o.prim == "iadd"))
             if self.uses.get(r, 0) > internal:
                 arrays[r] = b.emit("empty", extents, {"dtype": r.type.dtype})
                 arrays[r].hint = r.hint
-        views = {}
-        for m in g.members:
-            if m.op.prim in ("view_add", "view_store"):
-                base = m.op.args[0]
-                v = b.emit("view", [base, *m.op.args[1:-1]], dict(m.op.attrs))
-                views[m.op] = v
         zero = b.const(0.0)
-        accs = [zero for _ in reductions]
-        ops, results = self._nest(g, extents, accs, arrays, views)
-        pre.ops.extend(ops)
+        ops, results = self._nest(g, extents, [zero for _ in reductions], arrays, views)
+        b.block.ops.extend(ops)
+        outputs = dict(arrays)
         for m, res in zip(reductions, results):
             if m.kind == "mean":
                 count = extents[0]
                 for e in extents[1:]:
                     count = b.emit("mul", [count, e])
                 res = b.emit("div", [res, b.emit("f64", [count])])
-            self.mapping[m.op.result] = res
-        self.mapping.update(arrays)
-        return pre.ops
-
-    def _extent(self, b, g, j):
-        s = g.shape[j]
-        if s[0] == "c" and isinstance(s[1], int):
-            return b.const(s[1])
-        if s[0] == "v":
-            return s[1]
-        for m in g.members:
-            cands = list(m.elems) + [a for a in m.op.args[:1] if is_array(a.type) and m.kind in ("fill", "ident")]
-            if m.kind == "ident":
-                cands.append(m.op.args[1])
-            if m.kind == "add" and m.op.prim == "iadd":
-                cands.append(m.op.args[0])
-            for a in cands:
-                d = self.shapes.dims(a)
-                t = j - (len(g.shape) - len(d))
-                if t >= 0 and d[t] == s and a not in g.elem:
-                    return b.emit("shape", [a], {"dim": t})
-        for m in g.members:  # a view written into: its extent, from the view itself
-            if m.op.prim in ("view_add", "view_store"):
-                d = self.shapes.view_dims(m.op.args[0], m.op.args[1:-1], m.op.attrs["spec"])
-                if d[j] == s:
-                    v = b.emit("view", [m.op.args[0], *m.op.args[1:-1]], dict(m.op.attrs))
-                    return b.emit("shape", [v], {"dim": j})
-        return None
+            outputs[m.op.result] = res
+        return outputs
 
     def _nest(self, g, extents, accs, arrays, views):
         """The `for` nest over `extents` carrying the accumulators `accs`: returns (ops,
@@ -478,7 +546,7 @@ class _Fuser:
                 return a
             # memory the group reads is never written in it (see `_place`): one load per element
             d = self.shapes.dims(a)
-            idx = [ivs[r - len(d) + t] if d[t] == g.shape[r - len(d) + t] else b.const(0) for t in range(len(d))]
+            idx = [b.const(0) if d[t] == ONE else ivs[r - len(d) + t] for t in range(len(d))]
             scalar[a] = b.emit("load", [a, *idx])
             return scalar[a]
 
@@ -502,10 +570,13 @@ class _Fuser:
             else:
                 target = views.get(op, op.args[0])
                 x = b.cast(val(op.args[-1]), F64)
+                if target in scalar:  # iadd into a member: its value from here on (stored at the end)
+                    scalar[target] = b.emit("add", [scalar[target], x])
+                    continue
                 b.emit("store_add" if m.kind == "add" else "store", [target, *ivs, x])
                 continue
-            if op.result in arrays:
-                b.emit("store", [arrays[op.result], *ivs, scalar[op.result]])
+        for v, array in arrays.items():  # the members used after the nest: their final values
+            b.emit("store", [array, *ivs, scalar[v]])
         return out_accs
 
     @staticmethod
@@ -519,6 +590,16 @@ class _Fuser:
                 cmp = b.emit("or_", [cmp, b.emit("isnan", [x])])
             return b.emit("select", [cmp, x, y])
         return b.emit(prim, args, dict(attrs))
+
+
+def _copies(ops):
+    """Copies of straight-line `ops` with fresh results: (ops, {old result: new})."""
+    local, out = {}, []
+    for op in ops:
+        results = [Value(r.type, r.hint) for r in op.results]
+        out.append(Op(op.prim, [local.get(a, a) for a in op.args], results, dict(op.attrs), loc=op.loc))
+        local.update(zip(op.results, results))
+    return out, local
 
 
 def walk_nested(op):
