@@ -55,6 +55,10 @@ def base_ir(func, types):
     if isinstance(func, JacFwd):  # a Jacobian (or a second derivative): its IR yields (outs..., J...)
         key = tuple(types) + (func._wrt(_names(func), types),)
         ir = func._build_ir(key)[0]
+        if key in func.tuple_outputs:
+            raise GradientError(f"a transformation of the Jacobians of {func.py_func.__name__}(), which returns a "
+                                "tuple, is not supported yet", hint="take the Jacobian of each output in a function "
+                                "of its own")
         value_index = 1 if isinstance(func, GradOfGradient) else None
         return ir, ("jac", func.shapes[key], isinstance(func.argnums, tuple),
                     getattr(func, "with_value", False), value_index)
@@ -392,24 +396,37 @@ class JacFwd(_Transformation):
     def __init__(self, func, argnums=0, out_index=None):
         super().__init__(func)
         self.argnums, self.out_index = argnums, out_index
+        self.tuple_outputs = set()  # the keys whose function returns a tuple (a tuple of Jacobians)
 
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
         ir, shape = base_ir(self.inner, types)
-        out_index = self.out_index if self.out_index is not None else the_output(shape, ir)
-        if out_index is None:
-            raise GradientError(f"jacfwd/hessian of {self.py_func.__name__}(): the function must have one output "
-                                "(a float or an array); for a tuple of outputs, take the Jacobian of each")
-        try:
-            if not BATCHED:
-                raise Unbatchable("off")
-            out = batched_jacobian_ir(ir, out_index, list(wrt))
-        except Unbatchable:  # an op with no batched form: one sweep per direction
-            out = jacobian_ir(forward(ir, wrt), len(types), out_index, list(wrt))
-        out = dce(simplify(out))
+        fns = []
+        for out_index in self._outputs(key, shape, ir):
+            try:
+                if not BATCHED:
+                    raise Unbatchable("off")
+                fns.append(batched_jacobian_ir(ir, out_index, list(wrt)))
+            except Unbatchable:  # an op with no batched form: one sweep per direction
+                fns.append(jacobian_ir(forward(ir, wrt), len(types), out_index, list(wrt)))
+        out = dce(simplify(_joined(fns, len(ir.body.yields))))
         verify(out)
         self.shapes[key] = len(ir.body.yields)
         return out, (), {}
+
+    def _outputs(self, key, shape, ir):
+        """The outputs whose Jacobians are taken: the one output, or each of a tuple (JAX's
+        jacfwd of a tuple-returning function is the tuple of their Jacobians)."""
+        if self.out_index is not None:
+            return [self.out_index]
+        k = the_output(shape, ir)
+        if k is not None:
+            return [k]
+        if shape[0] != "tuple":
+            raise GradientError(f"jacfwd/jacrev/hessian of {self.py_func.__name__}(): the function must return a "
+                                "float, an array or a tuple of them")
+        self.tuple_outputs.add(key)
+        return list(range(len(ir.body.yields)))
 
     def _wrt(self, names, types):
         return Grad._wrt(self, names, types)
@@ -427,7 +444,23 @@ class JacFwd(_Transformation):
         spec = self._specialise(key)
         out = self._run(spec, values)
         jacs = [_number(j) for j in out[self.shapes[key]:]]
-        return tuple(jacs) if isinstance(self.argnums, tuple) else jacs[0]
+        per_output = [jacs[i:i + len(wrt)] for i in range(0, len(jacs), len(wrt))]
+        per_output = [tuple(js) if isinstance(self.argnums, tuple) else js[0] for js in per_output]
+        return tuple(per_output) if key in self.tuple_outputs else per_output[0]
+
+
+def _joined(fns, n_out):
+    """One IR function running the Jacobian functions `fns` (each ``(params) -> (outs...,
+    J...)``, one per output of a tuple) in turn: the outputs once, then every J in order."""
+    if len(fns) == 1:
+        return fns[0]
+    params = [Value(p.type, p.hint) for p in fns[0].params]
+    b = Builder()
+    with building(b):
+        b.block.params = params
+        ys = [inline(b, fn, params) for fn in fns]
+        b.block.yields = ys[0][:n_out] + [j for y in ys for j in y[n_out:]]
+    return Function(fns[0].name, params, b.block, fns[0].filename, returns_tuple=True)
 
 
 def jacobian_rev_ir(primal, vjp_fn, out_index, wrt):
@@ -484,10 +517,7 @@ class JacRev(JacFwd):
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
         primal, shape = base_ir(self.inner, types)
-        out_index = the_output(shape, primal)
-        if out_index is None:
-            raise GradientError(f"jacrev of {self.py_func.__name__}(): the function must have one output "
-                                "(a float or an array); for a tuple of outputs, take the Jacobian of each")
+        outputs = self._outputs(key, shape, primal)
         try:
             v = reverse_vjp(base_ir(self.inner, types)[0], wrt)
         except GradientError:
@@ -496,7 +526,8 @@ class JacRev(JacFwd):
             # reverse mode over a reverse sweep that keeps tapes is not supported: the same
             # Jacobian by forward mode over it (what adjit.hessian does)
             return JacFwd._build_ir(self, key)
-        out = dce(simplify(jacobian_rev_ir(primal, v, out_index, list(wrt))))
+        fns = [jacobian_rev_ir(primal, v, k, list(wrt)) for k in outputs]
+        out = dce(simplify(_joined(fns, len(primal.body.yields))))
         verify(out)
         self.shapes[key] = len(primal.body.yields)
         return out, (), {}
@@ -587,7 +618,7 @@ def inline_call(builder, obj, args):
         return (outs[0], grads) if shape[2] else grads
     if isinstance(obj, JacFwd):
         key = types + (obj._wrt(_names(obj), types),)
-        ir = obj._build_ir(key)[0]
+        ir = base_ir(obj, types)[0]  # (refuses the Jacobians of a tuple, like any transformation of them)
         outs = inline(builder, ir, list(args))
         n = obj.shapes[key]
         if isinstance(obj, GradOfGradient):

@@ -402,11 +402,28 @@ def test_transformations_never_change_the_callers_arrays():
 
 
 # ---- clear refusals ------------------------------------------------------------------------
-def test_jacobian_of_a_tuple_returning_function_is_refused():
-    with pytest.raises(adjit.AdjitError, match="one output"):
-        adjit.jacfwd(pair)(np.ones(3))
-    with pytest.raises(adjit.AdjitError, match="one output"):
-        adjit.jacrev(pair)(np.ones(3))
+def pair_xy(x, y):
+    return np.sum(x * x) * y, np.sin(x) * y
+
+
+@pytest.mark.parametrize("jac", [adjit.jacfwd, adjit.jacrev])
+def test_jacobians_of_a_tuple_output_are_a_tuple(jac):
+    """JAX's convention: one Jacobian per output (a tuple of them per output for a tuple argnums)."""
+    x = np.array([0.5, -1.0, 2.0])
+    Js = jac(pair)(x)
+    assert isinstance(Js, tuple) and len(Js) == 2 and np.shape(Js[0]) == (3,) and np.shape(Js[1]) == (3, 3)
+    close(Js[0], cd_jacobian(lambda x: pair(x)[0], [x], 0))
+    close(Js[1], cd_jacobian(lambda x: pair(x)[1], [x], 0))
+    (Jsx, Jsy), (Jvx, Jvy) = jac(pair_xy, argnums=(0, 1))(x, 0.7)
+    for k, J in ((0, Jsx), (1, Jsy)):
+        close(J, cd_jacobian(lambda *a: pair_xy(*a)[0], [x, 0.7], k))
+    for k, J in ((0, Jvx), (1, Jvy)):
+        close(J, cd_jacobian(lambda *a: pair_xy(*a)[1], [x, 0.7], k))
+
+
+def test_a_transformation_of_the_jacobians_of_a_tuple_is_refused():
+    with pytest.raises(adjit.AdjitError, match="returns a tuple"):
+        adjit.jacfwd(adjit.jacfwd(pair))(np.ones(3))
 
 
 def test_grad_of_value_and_grad_is_refused():
