@@ -27,8 +27,32 @@ def shapes(x, y):
         + np.sum(np.atleast_3d(x[1, 0]) * 2.0) + np.sum(np.atleast_2d(x) * y) + np.sum(np.split(x[0], 3)[1] ** 2)
 
 
+def contractions(a, b):
+    return np.sum(np.einsum("...j,...j->...", a, b) ** 2) + np.sum(np.einsum("ij,kj", a, b) ** 2) \
+        + np.sum(np.einsum("...ij,j->...i", a[None], b[0]) ** 3) + np.einsum("ij,ij", a, b) \
+        + np.sum(np.einsum("i...,i...->...", a, b) ** 2) + np.sum(np.einsum("j,...j", b[1], a) ** 2)
+
+
+def statistics(a, b):
+    # std of one element per column is constant (0): its derivative is 0, adjit's convention
+    return np.sum(np.std(a[:1], axis=0) * b[0]) + np.std(a) + np.sum(np.std(a, axis=1, keepdims=True) * b) \
+        + np.var(a[0, 0]) + np.std(b[1, 1])
+
+
+def eigh(a, b):
+    m = a + a.T + np.diag(np.arange(3.0)) * 3.0   # symmetric, eigenvalues apart
+    w, v = np.linalg.eigh(m)
+    wu, vu = np.linalg.eigh(a + np.diag(np.arange(3.0)) * 3.0, UPLO="U")   # reads one triangle of a
+    vs = v * np.sign(v[0])                             # eigenvectors' signs fixed: a smooth function
+    return np.sum(w * b[0]) + np.sum(vs * b) + np.sum(np.linalg.eigvalsh(a) ** 2) + np.sum(wu ** 3) \
+        + np.sum((vu * np.sign(vu[0])) ** 3 * b)
+
+
 CASES = {
     "shapes": (shapes, [((2, 3), (2, 3))], (0, 1)),
+    "contractions": (contractions, [((2, 3), (2, 3))], (0, 1)),
+    "statistics": (statistics, [((2, 3), (2, 3))], (0, 1)),
+    "eigh": (eigh, [((3, 3), (3, 3))], (0, 1)),
 }
 
 

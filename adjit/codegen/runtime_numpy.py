@@ -394,4 +394,69 @@ def cholesky_jvp(t, lo):
     return lo @ _phi(linv @ ts @ linv.T)
 
 
+@_jit
+def eigh_w(a):
+    return np.linalg.eigh(np.ascontiguousarray(a))[0]
+
+
+@_jit
+def eigh_v(a):
+    return np.linalg.eigh(np.ascontiguousarray(a))[1]
+
+
+@_jit
+def _lower_of_symmetric(h):
+    """The adjoint of a matrix read through its lower triangle as S = L + L^T - diag(L)
+    (NumPy's eigh, UPLO='L'): <H, dS> = <tril(H + H^T) with diagonal H_ii, dL>."""
+    out = np.tril(h + h.T)
+    for i in range(out.shape[0]):
+        out[i, i] = h[i, i]
+    return out
+
+
+@_jit
+def _symmetric_of_lower(t):
+    low = np.tril(np.ascontiguousarray(t))
+    return low + np.tril(low, -1).T
+
+
+@_jit
+def _gap_inverse(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it (inf for repeated eigenvalues,
+    where the eigenvectors have no derivative)."""
+    n = w.shape[0]
+    f = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                f[i, j] = 1.0 / (w[j] - w[i])
+    return f
+
+
+@_jit
+def eigh_w_adjoint(g, v):
+    """w = eigh(A)[0]: dw_k = v_k^T dS v_k, so the adjoint is V diag(g) V^T (through the lower triangle)."""
+    v = np.ascontiguousarray(v)
+    return _lower_of_symmetric((v * g) @ v.T)
+
+
+@_jit
+def eigh_v_adjoint(g, w, v):
+    """V = eigh(A)[1]: dV = V (F o (V^T dS V)), so the adjoint is V (F o (V^T G)) V^T."""
+    v = np.ascontiguousarray(v)
+    return _lower_of_symmetric(v @ (_gap_inverse(w) * (v.T @ np.ascontiguousarray(g))) @ v.T)
+
+
+@_jit
+def eigh_w_jvp(t, v):
+    v = np.ascontiguousarray(v)
+    return np.sum(v * (_symmetric_of_lower(t) @ v), axis=0)
+
+
+@_jit
+def eigh_v_jvp(t, w, v):
+    v = np.ascontiguousarray(v)
+    return v @ (_gap_inverse(w) * (v.T @ _symmetric_of_lower(t) @ v))
+
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("numba", "np")]

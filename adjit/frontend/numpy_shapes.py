@@ -542,6 +542,26 @@ def _slogdet(tr, node, path, x=None):
     return Tup([tr.b.emit("slogdet_sign", [m]), tr.b.emit("slogdet_log", [m])])
 
 
+def _eigh(tr, node, path, x=None):
+    """np.linalg.eigh -> (w, v); UPLO='U' reads the upper triangle, the lower one of A.T."""
+    from .translate import Tup
+    a = bind(tr, node, path, ["a", "UPLO"])
+    m = _matrix(tr, a["a"], node, path)
+    uplo = "L"
+    if "UPLO" in a:
+        if not (isinstance(a["UPLO"], ast.Constant) and a["UPLO"].value in ("L", "U")):
+            raise tr.error(UnsupportedSyntaxError, node, f"UPLO of {path}() must be the constant 'L' or 'U'")
+        uplo = a["UPLO"].value
+    m = tr.b.cast(m, F64)
+    if uplo == "U":
+        m = permute(tr, m, (1, 0))
+    return Tup([tr.b.emit("eigh_w", [m]), tr.b.emit("eigh_v", [m])])
+
+
+def _eigvalsh(tr, node, path, x=None):
+    return _eigh(tr, node, path).items[0]
+
+
 # ---- item 8: contractions ----------------------------------------------------------------------------
 def einsum_lower(tr, inputs, output, operands, node):
     """An explicit einsum as permutes, broadcasting products and sums."""
@@ -583,19 +603,48 @@ def _einsum(tr, node, path, x=None):
                                                     and isinstance(node.args[0].value, str)):
         raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes a constant subscripts string and arrays")
     spec = node.args[0].value.replace(" ", "")
-    if "->" not in spec or "." in spec:
-        raise tr.error(UnsupportedSyntaxError, node, f"{path}() needs explicit subscripts with '->' (and no '...')",
-                       hint="write np.einsum('ij,jk->ik', a, b)")
-    lhs, output = spec.split("->")
+    lhs, output = spec.split("->") if "->" in spec else (spec, None)
     inputs = lhs.split(",")
     operands = [_arr(tr, e, node, path) for e in node.args[1:]]
     if len(inputs) != len(operands):
         raise tr.error(AdjitTypeError, node, f"{path}(): {len(inputs)} subscripts for {len(operands)} operands")
+    inputs, output = _einsum_explicit(tr, inputs, output, operands, node)
     return einsum_lower(tr, inputs, output, [tr.b.cast(v, F64) if v.type.dtype != F64 else v for v in operands],
                         node)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _einsum_explicit(tr, inputs, output, operands, node):
+    """Subscripts without '...' and with an output: each '...' becomes letters of its own
+    (right-aligned across operands, so they broadcast), and an implicit output is NumPy's:
+    the broadcast dimensions, then the letters used once, in alphabetical order."""
+    if any(c not in _LETTERS + _LETTERS.upper() + "." for c in "".join(inputs) + (output or "")) or \
+            any(s.count("...") != s.count(".") / 3 or s.count("...") > 1 for s in inputs + [output or ""]):
+        raise tr.error(AdjitTypeError, node, "einsum: invalid subscripts (letters, ',', '->' and one '...' per "
+                       "operand)")
+    used = set("".join(inputs) + (output or ""))
+    free = [c for c in _LETTERS + _LETTERS.upper() if c not in used]
+    n_ell = max([x.type.ndim - (len(s) - 3) for s, x in zip(inputs, operands) if "..." in s] + [0])
+    ell = "".join(free[:n_ell])
+    out_in = []
+    for s, x in zip(inputs, operands):
+        if "..." in s:
+            k = x.type.ndim - (len(s) - 3)
+            if k < 0:
+                raise tr.error(AdjitTypeError, node, f"einsum: operand subscripts {s!r} do not match a "
+                               f"{x.type.ndim}-d array")
+            s = s.replace("...", ell[n_ell - k:])
+        out_in.append(s)
+    if output is None:
+        joined = "".join(out_in)
+        output = ell + "".join(sorted(c for c in set(joined) if joined.count(c) == 1 and c not in ell))
+    elif "..." in output:
+        output = output.replace("...", ell)
+    elif ell:
+        raise tr.error(AdjitTypeError, node, "einsum: output subscripts must include '...' when the inputs do")
+    return out_in, output
 
 
 def _tensordot(tr, node, path, x=None):
@@ -726,7 +775,8 @@ FUNCTIONS = {
     np.array_split: _split(False),
     np.tril: _tri("tril"), np.triu: _tri("triu"), np.diag: _diag, np.diagonal: _diagonal, np.trace: _trace,
     np.linalg.solve: _linalg("solve", 2), np.linalg.inv: _linalg("inv"), np.linalg.det: _linalg("det"),
-    np.linalg.slogdet: _slogdet, np.linalg.cholesky: _linalg("cholesky"),
+    np.linalg.slogdet: _slogdet, np.linalg.cholesky: _linalg("cholesky"), np.linalg.eigh: _eigh,
+    np.linalg.eigvalsh: _eigvalsh,
     np.einsum: _einsum, np.tensordot: _tensordot, np.matmul: _matmul_call(False), np.dot: _matmul_call(True),
     np.inner: _inner, np.kron: _kron, np.cross: _cross,
 }

@@ -178,6 +178,8 @@ def variance(tr, x, ax, ddof, keep):
 def _var_std(which):
     def handler(tr, x, args, node, path):
         if not _is_array(x):
+            if isinstance(x, Value) and x.type in (F64, I64, BOOL) and "ddof" not in args and not args.get("axis"):
+                return tr.b.const(0.0)  # of a number: 0.0, as NumPy (a constant)
             raise tr.error(AdjitTypeError, node, f"{path}() needs an array")
         ax = axes(tr, args.get("axis"), x.type.ndim, node, path)
         ddof = tr.scalar(args["ddof"], "ddof (a number)") if "ddof" in args else tr.b.const(0)
@@ -185,8 +187,20 @@ def _var_std(which):
         if args.get("dtype") is not None:
             x = _with_dtype(tr, "mean", x, args["dtype"], node, path)
         v = variance(tr, x, ax, ddof, keep)
-        return v if which == "var" else tr.b.emit("sqrt", [v])
+        return v if which == "var" else _sqrt0(tr, v, node, path)
     return handler
+
+
+def _sqrt0(tr, v, node, path):
+    """sqrt(v) whose derivative is 0 where v == 0 (adjit's convention, as for norm'(0)):
+    std is constant there when the reduced axis has one element, and sqrt'(0) * 0 would be
+    nan.  The inner select keeps sqrt's own derivative finite (the "double where")."""
+    from .arrays import elementwise
+    pick = (lambda args: elementwise(tr, "select", args, node, path)) if _is_array(v) else \
+        (lambda args: tr.b.emit("select", args))
+    pos = elementwise(tr, "gt", [v, tr.b.const(0.0)], node, path) if _is_array(v) else \
+        tr.b.emit("gt", [v, tr.b.const(0.0)])
+    return pick([pos, tr.b.emit("sqrt", [pick([pos, v, tr.b.const(1.0)])]), tr.b.const(0.0)])
 
 
 _VAR_PARAMS = ("a", "axis", "dtype", "out", "ddof", "keepdims")

@@ -152,4 +152,27 @@ _add("cholesky_adjoint", _floats, lambda ts, a: ts[1], "_rt.cholesky_adjoint({0}
 _add("cholesky_jvp", _floats, lambda ts, a: ts[1], "_rt.cholesky_jvp({0}, {1})",
      jvp=_no_second_order("cholesky_jvp"))
 
+# eigh (symmetric, NumPy's UPLO='L': the lower triangle is read): eigenvalues and
+# eigenvectors, each with the standard rules (the eigenvectors' need distinct eigenvalues)
+def _no_second_order3(name):
+    """Forward rule of a three-operand adjoint helper: linear in operand 0 only."""
+    return lambda ts, args, o, attrs: None if all(t is None for t in ts) else (
+        NotImplemented if any(t is not None for t in ts[1:]) else getattr(F, name)(ts[0], *args[1:], **attrs))
+
+
+_add("eigh_w", _floats, lambda ts, a: Array(F64, 1), "_rt.eigh_w({0})",
+     vjp=lambda g, args, o, attrs: [F.eigh_w_adjoint(g, F.eigh_v(args[0]))],
+     jvp=lambda ts, args, o, attrs: None if ts[0] is None else F.eigh_w_jvp(ts[0], F.eigh_v(args[0])))
+_add("eigh_v", _floats, lambda ts, a: ts[0], "_rt.eigh_v({0})",
+     vjp=lambda g, args, o, attrs: [F.eigh_v_adjoint(g, F.eigh_w(args[0]), o)],
+     jvp=lambda ts, args, o, attrs: None if ts[0] is None else F.eigh_v_jvp(ts[0], F.eigh_w(args[0]), o))
+_add("eigh_w_adjoint", _floats, lambda ts, a: ts[1], "_rt.eigh_w_adjoint({0}, {1})",
+     jvp=_no_second_order("eigh_w_adjoint"))
+_add("eigh_w_jvp", _floats, lambda ts, a: Array(F64, 1), "_rt.eigh_w_jvp({0}, {1})",
+     jvp=_no_second_order("eigh_w_jvp"))
+_add("eigh_v_adjoint", _floats, lambda ts, a: ts[2], "_rt.eigh_v_adjoint({0}, {1}, {2})",
+     jvp=_no_second_order3("eigh_v_adjoint"))
+_add("eigh_v_jvp", _floats, lambda ts, a: ts[2], "_rt.eigh_v_jvp({0}, {1}, {2})",
+     jvp=_no_second_order3("eigh_v_jvp"))
+
 _ = BOOL

@@ -942,7 +942,12 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
-    return UFUNC_IMPL['sqrt'](var(a, axis, dtype, out, ddof, keepdims, **kw))
+    # std' = 0 where std == 0 (adjit's convention, as norm'(0) = 0): one element per reduced
+    # axis gives a constant 0.  The inner where keeps sqrt's derivative finite.
+    v = var(a, axis, dtype, out, ddof, keepdims, **kw)
+    where = FUNC_BY_NAME['where']
+    pos = np.asarray(values(v)) > 0
+    return where(pos, UFUNC_IMPL['sqrt'](where(pos, v, 1.0)), 0.0)
 
 
 def average(a, axis=None, weights=None, returned=False, keepdims=False):

@@ -57,11 +57,11 @@ def pad(array, pad_width, mode='constant', constant_values=0):
 
 
 def einsum(subscripts, *ops):
-    spec = subscripts.replace(' ', '')
-    lhs, out = spec.split('->')
-    ins = lhs.split(',')
     parts = [_v(o) for o in ops]
     vals = [p[0] for p in parts]
+    lhs, out = _explicit(subscripts, vals)   # '...' and an implicit output spelled out, by NumPy itself
+    ins = lhs.split(',')
+    spec = lhs + '->' + out
     y = np.einsum(spec, *vals)
 
     def rule(k):
@@ -80,6 +80,15 @@ def einsum(subscripts, *ops):
 
 
 _L = 'abcdefghijklmnopqrstuvwxyz'
+
+
+def _explicit(subscripts, vals):
+    try:
+        from numpy._core.einsumfunc import _parse_einsum_input
+    except ImportError:  # NumPy 1.x
+        from numpy.core.einsumfunc import _parse_einsum_input
+    lhs, out, _ = _parse_einsum_input([subscripts.replace(' ', '')] + list(vals))
+    return lhs, out
 
 
 def tensordot(a, b, axes=2):
@@ -154,9 +163,37 @@ def cholesky(a):
     return emit(lo, [(ai, vjp)])
 
 
+def _through_lower(h):
+    # eigh reads A's lower triangle: A_ij (i > j) enters S at ij and ji, A_ii once, A_ij (i < j) not at all
+    out = np.tril(h + h.T)
+    out[np.diag_indices_from(out)] = np.diag(h)
+    return out
+
+
+def eigh(a, UPLO='L'):
+    av, ai = _v(a)
+    m = av if UPLO == 'L' else av.T
+    w, v = np.linalg.eigh(m)
+    back = (lambda h: _through_lower(h)) if UPLO == 'L' else (lambda h: _through_lower(h).T)
+
+    def vjp_w(G):
+        return back(v @ np.diag(np.asarray(G)) @ v.T)
+
+    def vjp_v(G):
+        gap = w[None, :] - w[:, None]
+        np.fill_diagonal(gap, np.inf)
+        return back(v @ ((v.T @ np.asarray(G)) / gap) @ v.T)
+    return emit(w, [(ai, vjp_w)]), emit(v, [(ai, vjp_v)])
+
+
+def eigvalsh(a, UPLO='L'):
+    return eigh(a, UPLO)[0]
+
+
 FUNCTIONS = {'cumprod': cumprod, 'diff': diff, 'pad': pad, 'einsum': einsum, 'tensordot': tensordot,
              'kron': kron, 'cross': cross}
-LINALG = {'solve': solve, 'inv': inv, 'det': det, 'slogdet': slogdet, 'cholesky': cholesky}
+LINALG = {'solve': solve, 'inv': inv, 'det': det, 'slogdet': slogdet, 'cholesky': cholesky, 'eigh': eigh,
+          'eigvalsh': eigvalsh}
 
 
 def dot(a, b, out=None):
