@@ -42,8 +42,18 @@ def run_tool(messages, *options):
     return answers
 
 
+# every recorded session: one per eval that gradbench's reference tool answers, and ht's
+# simple variant (kmeans and det were not recorded; particle and saddle carry their
+# expected answer in the eval itself and are checked against it below)
+SESSIONS = sorted(p.stem for p in DATA.glob("*.jsonl")) if DATA.is_dir() else []
+
+
+def test_every_session_is_an_eval():
+    assert {name.replace("_simple", "") for name in SESSIONS} <= set(EVAL_NAMES)
+
+
 @needs_data
-@pytest.mark.parametrize("name", EVAL_NAMES)
+@pytest.mark.parametrize("name", SESSIONS)
 def test_recorded_session_validates_through_the_tool_process(name):
     records = read_session(DATA / f"{name}.jsonl")
     messages = [r["message"] for r in records]
@@ -90,8 +100,8 @@ def test_the_api_timing_option_gives_the_same_answers():
 def test_protocol_edge_cases():
     tool = Tool()
     assert tool.handle({"id": 0, "kind": "start", "eval": "hello"})["tool"] == "adjit"
-    answer = tool.handle({"id": 1, "kind": "define", "module": "ba"})
-    assert answer["id"] == 1 and answer["success"] is False and "ba" in answer["error"]
+    answer = tool.handle({"id": 1, "kind": "define", "module": "nosuch"})
+    assert answer["id"] == 1 and answer["success"] is False and "nosuch" in answer["error"]
     answer = tool.handle({"id": 2, "kind": "evaluate", "module": "hello", "function": "square", "input": 2.0})
     assert answer["success"] is False and "not defined" in answer["error"]
     assert tool.handle({"id": 3, "kind": "define", "module": "hello"})["success"] is True
@@ -233,3 +243,169 @@ def test_generated_default_workloads_start_with_the_recorded_ones(name):
         else:
             assert description == expected_description
             assert inp == {k: v for k, v in expected.items() if k not in ("min_runs", "min_seconds")}
+
+
+# ---- the evals added for issue 17: kmeans, ba, ht, det, particle, saddle -----------------
+
+def test_det_and_its_gradient_at_several_matrices():
+    """Expansion by minors against LAPACK's determinant; its gradient against central
+    differences and adjit.tape, at matrices of sizes 1 to 4."""
+    from adjit import tape
+    from adjit.bench.gradbench_evals.det import det_by_minors
+    evaluation = load("det")
+    rng = np.random.default_rng(5)
+    for ell in (1, 2, 3, 4):
+        inp = {"A": rng.standard_normal(ell * ell).tolist(), "ell": ell}
+        args = evaluation.functions["primal"].arguments(inp)
+        assert evaluation.functions["primal"].run(*args) == pytest.approx(np.linalg.det(args[0]), rel=1e-12, abs=1e-12)
+        grad = evaluation.functions["gradient"].run(*args)
+        expected = central_differences(det_by_minors, args, 0)
+        assert np.max(np.abs(grad - expected)) <= 1e-7 * max(1.0, np.max(np.abs(expected)))
+        assert np.max(np.abs(grad - tape.grad(det_by_minors)(*args))) <= 1e-12 * max(1.0, np.max(np.abs(grad)))
+        output = evaluation.functions["gradient"].output(grad)
+        assert output == pytest.approx(np.ravel(grad).tolist()) and len(output) == ell * ell   # row-major
+
+
+def test_kmeans_newton_direction_against_differences_and_tape():
+    """dir = J / diag(H): J against central differences and adjit.tape, diag(H) against
+    second differences (the cost is piecewise quadratic), at two inputs."""
+    from adjit import tape
+    from adjit.bench.gradbench_evals.kmeans import cost_gradient, kmeans_cost
+    evaluation = load("kmeans")
+    for seed, (n, k, d) in ((1, (9, 3, 2)), (2, (12, 4, 3))):
+        points = np.random.default_rng(seed).random((n, d))
+        inp = {"points": points.tolist(), "centroids": points[-k:].tolist()}
+        args = evaluation.functions["dir"].arguments(inp)
+        P, C = args[0], args[1]
+        assert evaluation.functions["cost"].run(P, C) == pytest.approx(
+            np.sum(np.min(((P[:, None, :] - C[None]) ** 2).sum(-1), axis=1)))
+        gradient = cost_gradient(P, C)
+        assert np.allclose(gradient, central_differences(kmeans_cost, (P, C), 1), atol=1e-6)
+        assert np.allclose(gradient, tape.grad(kmeans_cost, argnums=1)(P, C), atol=1e-12)
+        eps = 1e-4
+        diagonal = np.zeros_like(C)
+        for index in np.ndindex(C.shape):
+            up, down = C.copy(), C.copy()
+            up[index] += eps
+            down[index] -= eps
+            diagonal[index] = (kmeans_cost(P, up) - 2 * kmeans_cost(P, C) + kmeans_cost(P, down)) / eps ** 2
+        direction = evaluation.functions["dir"].run(*args)
+        assert np.allclose(direction, gradient / diagonal, rtol=1e-6, atol=1e-9)
+
+
+def sparse_to_dense(rows, cols, vals, shape):
+    dense = np.zeros(shape)
+    for r in range(shape[0]):
+        for at in range(rows[r], rows[r + 1]):
+            dense[r, cols[at]] += vals[at]
+    return dense
+
+
+def test_ba_sparse_jacobian_is_the_jacobian_of_the_objective():
+    """The whole sparse Jacobian (not only the part the eval sends), made dense, against
+    central differences of the objective in every camera, point and weight; one row of
+    blocks also against adjit.tape."""
+    from adjit import tape
+    from adjit.bench.gradbench_evals import ba
+    evaluation = load("ba")
+    inp = dict(ba.example_input(), n=2, m=3, p=5)
+    cams, xs, ws, obs, feats = evaluation.functions["jacobian"].arguments(inp)
+    cams = cams + 0.01 * np.random.default_rng(4).standard_normal(cams.shape)   # cameras that differ
+    rows, cols, vals = evaluation.functions["jacobian"].run(cams, xs, ws, obs, feats)
+    n, m, p = 2, 3, 5
+    dense = sparse_to_dense(rows, cols, vals, (3 * p, 11 * n + 3 * m + p))
+    flat = np.concatenate([cams.ravel(), xs.ravel(), ws])
+
+    def objective(v):
+        reproj, w_err = evaluation.functions["objective"].run(
+            v[:11 * n].reshape(n, 11), v[11 * n:11 * n + 3 * m].reshape(m, 3), v[11 * n + 3 * m:], obs, feats)
+        return np.concatenate([reproj, w_err])
+    expected = np.zeros_like(dense)
+    for j in range(flat.size):
+        step = 1e-6 * max(1.0, abs(flat[j]))
+        up, down = flat.copy(), flat.copy()
+        up[j] += step
+        down[j] -= step
+        expected[:, j] = (objective(up) - objective(down)) / (2 * step)
+    assert np.max(np.abs(dense - expected)) <= 1e-6 * np.max(np.abs(expected))
+    c, x = cams[obs[3, 0]], xs[obs[3, 1]]
+    numbers = (*c, *x, ws[3], *feats[3])
+    block = tape.grad(ba.residual_v, argnums=ba.WRT)(*numbers)
+    assert np.allclose(vals[rows[7]:rows[8]], block, rtol=1e-12)
+    output = evaluation.functions["jacobian"].output((rows, cols, vals))
+    assert output["rows"] == rows[:30].tolist() + [rows[-1]] and len(output["cols"]) == len(output["vals"]) == 31
+
+
+@pytest.mark.parametrize("complicated", [False, True])
+def test_ht_jacobian_against_central_differences(complicated):
+    """Every column: theta's, and in the complicated case the two compressed u columns
+    (residual i moves with u_i only), against central differences of the objective."""
+    from adjit.bench.gradbench_evals.ht import example_input
+    evaluation = load("ht")
+    inp = example_input(complicated)
+    args = evaluation.functions["jacobian"].arguments(inp)
+    jacobian = evaluation.functions["jacobian"].run(*args)
+    objective = evaluation.functions["objective"].run
+    theta = args[1]
+    columns = []
+    if complicated:
+        us = args[4]
+        for c in range(2):
+            def moved(step, c=c):
+                shifted = us.copy()
+                shifted[:, c] += step
+                return objective(*args[:4], shifted, *args[5:])
+            columns.append((moved(1e-6) - moved(-1e-6)) / 2e-6)
+    for j in range(theta.size):
+        up, down = theta.copy(), theta.copy()
+        up[j] += 1e-6
+        down[j] -= 1e-6
+        columns.append((objective(args[0], up, *args[2:]) - objective(args[0], down, *args[2:])) / 2e-6)
+    expected = np.stack(columns, axis=1)
+    assert jacobian.shape == expected.shape == (3 * len(inp["data"]["correspondences"]), 28 if complicated else 26)
+    assert np.max(np.abs(jacobian - expected)) <= 1e-6 * np.max(np.abs(expected))
+
+
+EXPECTED_NESTED = {"particle": ({"w": 0.0}, 0.2071918746486116),
+                   "saddle": ({"start": [1.0, 1.0]}, [8.246324826140356e-06] * 4)}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_NESTED))
+def test_nested_evals_give_the_evals_expected_answer_in_every_variant(name):
+    """The evals validate against a fixed answer (python/gradbench/gradbench/evals/*/run.py):
+    all four variants must give it, and agree with each other closely."""
+    evaluation = load(name)
+    inp, expected = EXPECTED_NESTED[name]
+    answers = []
+    for variant in ("ff", "fr", "rf", "rr"):
+        function = evaluation.functions[variant]
+        answers.append(function.output(function.run(*function.arguments(inp))))
+        assert not mismatches(answers[-1], expected), variant
+    assert np.allclose(answers, answers[0], rtol=1e-9, atol=1e-15)
+
+
+def test_nested_derivatives_against_central_differences():
+    """The derivatives the descents take: particle's d/dw of the trajectory objective
+    (outer over inner) at three w in all four mode pairs, and saddle's gradient of the
+    inner maximum at two points, against central differences of the compiled primal."""
+    import adjit
+    from adjit.bench.gradbench_evals import particle, saddle
+    from adjit.bench.gradbench_evals.descent import VARIANTS, derivative, maximise
+    for inner in "fr":
+        objective = particle.euler_objective(derivative(inner, particle.potential, (0, 1)))
+        plain = adjit.jit(objective)
+        for outer in "fr":
+            slope = derivative(outer, objective, 0)
+            for w in (-0.3, 0.0, 0.25):
+                expected = (plain(w + 1e-6) - plain(w - 1e-6)) / 2e-6
+                assert slope(w) == pytest.approx(expected, rel=1e-5, abs=1e-8), (outer + inner, w)
+    for modes in VARIANTS[::3]:           # ff and rr
+        cost = saddle.outer_cost(maximise(saddle.inner_objective,
+                                          derivative(modes[1], saddle.inner_objective, (0, 1))))
+        plain = adjit.jit(cost)
+        gradient = derivative(modes[0], cost, (0, 1))
+        for x1, y1 in ((0.5, -0.25), (1.0, 1.0)):
+            got = gradient(x1, y1, 1.0, 1.0)
+            expected = [(plain(x1 + 1e-6, y1, 1.0, 1.0) - plain(x1 - 1e-6, y1, 1.0, 1.0)) / 2e-6,
+                        (plain(x1, y1 + 1e-6, 1.0, 1.0) - plain(x1, y1 - 1e-6, 1.0, 1.0)) / 2e-6]
+            assert np.allclose(got, expected, rtol=1e-5, atol=1e-7), (modes, x1, y1)
