@@ -193,3 +193,123 @@ def test_arrays_needed_for_their_shape_only_are_not_taped():
     src = _source(heat, (u0, 0.1, 4), (0, 1))
     assert src.count(".append(") == 1  # the laplacian, for d_alpha; the others' shapes are ints
     _check(heat, (u0, 0.1, 4), (0, 1), rtol=1e-12)
+
+
+# ---- what the reverse rules read: linear steps keep nothing ------------------------------------
+def _central(f, args, k, h=1e-6):
+    """Central differences of f along every entry of argument k (an array)."""
+    x = args[k]
+    out = np.empty(x.shape)
+    for idx in np.ndindex(*x.shape):
+        plus, minus = [a.copy() if isinstance(a, np.ndarray) else a for a in args], \
+            [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        plus[k][idx] += h
+        minus[k][idx] -= h
+        out[idx] = (f(*plus) - f(*minus)) / (2 * h)
+    return out
+
+
+def heat_slices(u0, target, c, steps):
+    u = u0.copy()
+    for t in range(steps):
+        u[1:-1] = u[1:-1] + c * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    return np.sum((u - target) ** 2)
+
+
+def heat_double_buffer(u0, target, c, steps):
+    u = u0.copy()
+    un = u0.copy()
+    for t in range(steps):
+        un[1:-1] = u[1:-1] + c * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        u, un = un, u
+    return np.sum((u - target) ** 2)
+
+
+def heat_new_arrays(u0, target, c, steps):
+    u = u0
+    for t in range(steps):
+        u = u + c * np.concatenate((np.zeros(1), u[2:] - 2.0 * u[1:-1] + u[:-2], np.zeros(1)))
+    return np.sum((u - target) ** 2)
+
+
+@pytest.mark.parametrize("f", [heat_slices, heat_double_buffer, heat_new_arrays])
+def test_a_linear_time_step_tapes_nothing(f):
+    # the step is linear in u: its reverse reads no value of u, only shapes (known statically
+    # for slices of one array, else a taped int), so no array is copied or taped per step
+    rng = np.random.default_rng(3)
+    for n in (7, 2):  # (n = 2: every slice is empty)
+        u0, target = rng.standard_normal(n), rng.standard_normal(n)
+        args = (u0, target, 0.2, 5)
+        src = _source(f, args, 0)
+        assert ".append(" not in src and ".copy()" not in src.split("d_u")[0].split("for ")[1]
+        assert "np.empty((n" not in src or f is heat_new_arrays
+        if f is not heat_new_arrays:
+            assert "tape" not in src and "unbroadcast(d" not in src
+        _check(f, args, 0, rtol=1e-12)
+        g = adjit.grad(f, argnums=0)(*args)
+        np.testing.assert_allclose(g, _central(lambda u: f(u, target, 0.2, 5), [u0], 0), rtol=1e-6, atol=1e-8)
+
+
+def gmm_scratch(x, alphas, means, log_sigmas):
+    n, dims = x.shape
+    kk = alphas.shape[0]
+    lp = np.zeros(kk)
+    total = 0.0
+    for i in range(n):
+        for k in range(kk):
+            acc = alphas[k]
+            for j in range(dims):
+                z = (x[i, j] - means[k, j]) * math.exp(-log_sigmas[k, j])
+                acc -= log_sigmas[k, j] + 0.5 * z * z
+            lp[k] = acc
+        m = lp[0]
+        for k in range(1, kk):
+            if lp[k] > m:
+                m = lp[k]
+        s = 0.0
+        for k in range(kk):
+            s += math.exp(lp[k] - m)
+        total += m + math.log(s)
+    return total
+
+
+def scratch_read_after(x, w):
+    lp = np.zeros(x.shape[1])
+    total = 0.0
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            lp[k] = x[i, k] * w[k]
+        total += lp[0] * lp[1]
+    return total + lp[1] * lp[1]  # the last point's values are read after the loop
+
+
+def scratch_partly_filled(x, w):
+    lp = np.zeros(x.shape[1])
+    total = 0.0
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1] - 1):
+            lp[k] = x[i, k] * w[k]
+        total += lp[0] * lp[x.shape[1] - 1]  # the last entry is from before the loop
+    return total
+
+
+def test_scratch_arrays_let_a_loop_reverse_each_iteration_in_place():
+    rng = np.random.default_rng(5)
+    x, alphas = rng.standard_normal((6, 3)), rng.standard_normal(4)
+    means, log_sigmas = rng.standard_normal((4, 3)), 0.2 * rng.standard_normal((4, 3))
+    args = (x, alphas, means, log_sigmas)
+    src = _source(gmm_scratch, args, (1, 2, 3))
+    # one loop over the points (each point reversed right after its forward), whose nested
+    # tapes are reserved once, before it: no tape is as long as the data
+    assert src.count("range(n)") == 1 and "-1, -1)" in src
+    assert all(line.startswith("    t") for line in src.splitlines() if "tape_reserve" in line)
+    assert "tape_reserve(tape_m" in src  # (the running max is still taped, per point)
+    _check(gmm_scratch, args, (1, 2, 3), rtol=1e-12)
+    for k, a in ((1, alphas), (2, means)):
+        g = adjit.grad(gmm_scratch, argnums=k)(*args)
+        np.testing.assert_allclose(g, _central(gmm_scratch, list(args), k), rtol=1e-6, atol=1e-8)
+    xs, w = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    for f in (scratch_read_after, scratch_partly_filled):  # not scratch: the general path
+        assert _source(f, (xs, w), 1).count("range(") >= 3
+        _check(f, (xs, w), 1, rtol=1e-12)
+        np.testing.assert_allclose(adjit.grad(f, argnums=1)(xs, w), _central(f, [xs, w], 1), rtol=1e-6, atol=1e-8)

@@ -10,18 +10,19 @@
 """
 from ..ir.alias import MemoryModel
 from ..ir.core import Op, Value
-from ..ir.primitives import PRIMITIVES, makes_view, writes_memory
+from ..ir.primitives import makes_view, writes_memory
 from ..ir.types import I64, is_array
+from .reads import values_read
 
-# whole-array uses whose reverse rule never reads that operand's values, only its shape (a
-# view's values are read, if at all, by the ops that use the view: they are snapshotted)
-VALUE_FREE = ("add", "sub", "neg", "f64", "sum", "mean", "copy", "shape", "load")
 # ops whose array result is a new array with nothing the reverse sweep reads from it
 _FRESH = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "copy")
 
 
-def snapshot_whole_reads(fn):
+def snapshot_whole_reads(fn, active):
     """Give the reverse sweep the array values each op saw, whatever is written later.
+    Only what the reverse rules read, with the adjoints of the values in `active`
+    (`adjit.ad.reads`): ``u[2:] - 2.0 * u[1:-1]`` reads nothing of u, ``x * y`` reads y when
+    x is active (a view's values are read, if at all, by the ops that use the view).
 
     * Before an op whose reverse rule reads an array operand (of any dtype: an int count or
       a bool mask changes the gradient as much as a float does) whose memory may be written
@@ -41,16 +42,17 @@ def snapshot_whole_reads(fn):
             for inner in op.blocks:
                 block(inner)
             plain = not op.blocks and not writes_memory(op.prim) and not makes_view(op.prim)
-            if plain and op.prim not in VALUE_FREE:
+            read, reads_result = values_read(op, active) if plain else (set(), False)
+            if read:
                 copies = {}
                 for j, a in enumerate(op.args):
-                    if is_array(a.type) and mem.written_after(a, op):
+                    if j in read and is_array(a.type) and mem.written_after(a, op):
                         if a not in copies:
                             copies[a] = Value(a.type, a.hint)
                             ops.append(Op("copy", [a], [copies[a]], loc=op.loc))
                         op.args[j] = copies[a]
             ops.append(op)
-            if plain and op.prim not in _FRESH and PRIMITIVES[op.prim].rules is not None:
+            if reads_result and op.prim not in _FRESH:
                 r = op.results[0] if op.results else None
                 if r is not None and is_array(r.type) and mem.written(r):
                     own = Value(r.type, r.hint)

@@ -53,8 +53,23 @@ block backwards accumulating adjoints (``d_x += g * partial``).
      ``return a * s + b * t``: the seed 1.0 through constant factors).
   Otherwise the general path runs; there, a loop meeting 1-2 with no tape (its own or a
   nested loop's) runs its adjoint loop forwards.
-* An array that the reverse sweep needs only for its shape (the second operand of
-  ``unbroadcast``) is not taped: its dims are (`_like`).
+  Scratch memory (`_private_memory`): an array made before the loop that every iteration
+  fills first (``for k in range(len(lp)): lp[k] = ...``) and then only reads is no obstacle
+  to 1 and 3: each iteration's reverse leaves its adjoint buffer zero, as it found it.  Its
+  loads are then redone in the iteration's reverse instead of taped.  Bodies with loops are
+  fused when a nested loop is not itself an accumulation or there is scratch memory (gmm:
+  each point reversed right after its forward, its inner tapes reused by the next point).
+* Taping asks what the reverse rules read (`adjit.ad.reads`): snapshots copy only operands
+  a rule reads (``u[2:] - 2.0 * u[1:-1]`` reads none), and a value the dry run used only for
+  its shape (a broadcast operand, a joined operand's length, a zero adjoint's shape) is not
+  taped: an array of the same shape stands in (`_like`): one the reverse sweep has anyway
+  (static shapes, `adjit.passes.shapes`), else an uninitialised one of taped dims.  Where the
+  static shapes show an operand has the result's shape, no ``unbroadcast`` is emitted.
+* Tapes of `for` loops nested in `for` loops whose bounds do not change are reserved once,
+  before the outermost such loop (`_reserve_nest`).
+* The functional adjoint of an array defined in a loop is made its own (one copy or zeros)
+  at its first element read, then updated in place, instead of a zero-filled array and a
+  sum per read (`_own_adjoint`).
 
 To know what to tape before emitting the forward sweep, the reverse sweep is built
 twice: first as a dry run that only records which primal values it asks for.
@@ -66,8 +81,10 @@ from ..ir.core import Function, Op, Value, loop_parts, walk_ops
 from ..ir.primitives import EXPENSIVE, PRIMITIVES, makes_view, reads_memory, writes_memory
 from ..ir.sym import Sym, building
 from ..ir.types import F64, I64, Array, is_array, is_float
+from ..passes.shapes import Shapes
 from .activity import active_values
 from .prepare import add_trip_counts, snapshot_whole_reads
+from .reads import shape_only, uses_of
 
 
 
@@ -122,9 +139,9 @@ class _DryRun(Exception):
 class ReverseMode:
     def __init__(self, fn, wrt, seeded=False, seeds=None):
         add_trip_counts(fn.body)
-        snapshot_whole_reads(fn)
         self.fn = fn
         self.wrt = list(wrt)
+        snapshot_whole_reads(fn, active_values(fn, [fn.params[k] for k in self.wrt]))
         # seeded (a vjp): every float output's adjoint is a parameter of the result, the
         # cotangent; otherwise the one float output's adjoint is 1.0 (a gradient)
         self.seeded = seeded
@@ -134,6 +151,7 @@ class ReverseMode:
         self.active = active_values(fn, [fn.params[k] for k in self.wrt])
         self.defs, self.parent_loop = _index_definitions(fn)
         self.mem = MemoryModel(fn)
+        self.shapes = Shapes(fn)
         # Memory that is written through some name has one adjoint buffer per allocation
         # (its root), and the adjoint of every view of it is the same view of that buffer:
         # a write through any name is then reversed in the buffer every name reads.
@@ -166,8 +184,13 @@ class ReverseMode:
         self.relevant = {}
         self.dims = {}  # array -> the IR values of its dims, when the reverse sweep needs only its shape
         self.dim_values = set()
+        self.shape_only = set()  # values the reverse sweep reads only for their shape (see build)
+        self._by_shape = {}  # dims keys -> a function-level array of that shape (see _like)
+        for v in top_level:
+            self._by_shape.setdefault(self.shapes.dims(v), v)
         self.order_free = {}  # for loop -> do its reverse iterations commute (_order_free)
         self.fused = {}  # accumulation loop -> {carried index: its (constant) adjoint}; see _accumulation_loop
+        self.scratch = set()  # the scratch arrays of fused loops (_private_memory)
 
     # ---- restrictions -------------------------------------------------------------------------
     def _check_arrays(self):
@@ -210,18 +233,18 @@ class ReverseMode:
 
     # ---- driver ---------------------------------------------------------------------------------
     def build(self):
-        # Dry run: which primal values does the reverse sweep read?
-        self.mode = "dry"
-        self.needed = set()
-        dry = Builder(missing=self._missing)
-        dry.loop_carries_new = _carries
-        with building(dry):
-            self.b = dry
-            self.frames = [{}]
-            self.cotangents = [Value(self.fn.body.yields[k].type) for k in self.seeds]
-            self._reverse_sweep(dry_params=True)
+        # Dry run: which primal values does the reverse sweep read?  Those it reads only for
+        # their shape (a broadcast operand's, a joined operand's length, a zero adjoint's) are
+        # not kept: a second dry run gives them an array of the same shape (_like).
+        self._dry_run()
+        self.shape_only = {v for v, uses in self._placeholders.items() if all(shape_only(u, self._uses)
+                                                                              for u in uses)}
+        if self.shape_only:
+            self._dry_run()
         # Real run.
         self.mode = "real"
+        self.owned = {}
+        self.reserved = set()  # nested loops whose tapes were reserved before an outer loop
         self.taped = {}  # loop op -> [values taped in its body]
         for v in self.needed:
             d = self.defs[v]
@@ -254,6 +277,20 @@ class ReverseMode:
         name = self.fn.name + ("_vjp" if self.seeded else "_grad")
         return Function(name, params + self.cotangents, b.block, self.fn.filename, returns_tuple=True)
 
+    def _dry_run(self):
+        self.mode = "dry"
+        self.needed = set()
+        self.owned = {}  # array adjoint -> the value it is the adjoint of alone (see _owned)
+        self._placeholders = {}  # primal value -> the stand-ins the dry run handed out
+        dry = Builder(missing=self._missing)
+        dry.loop_carries_new = _carries
+        with building(dry):
+            self.b = dry
+            self.frames = [{}]
+            self.cotangents = [Value(self.fn.body.yields[k].type) for k in self.seeds]
+            self._reverse_sweep(dry_params=True)
+        self._uses = uses_of(dry.blocks[0])
+
     def _missing(self, name, t):
         b = self.b
         if name[0] in ("d", "dc"):
@@ -264,7 +301,7 @@ class ReverseMode:
 
     def _zero_adjoint(self, v):
         if is_array(v.type):
-            z = self.b.emit("zeros_like", [self.primal(v)], {"dtype": F64})
+            z = self.b.emit("zeros_like", [self._like(v)], {"dtype": F64})
             z.hint = "d_" + (v.hint or "a")
             return z
         return self.b.const(0.0)
@@ -285,9 +322,11 @@ class ReverseMode:
         which are taped as ints (a loop would otherwise tape a whole array per iteration for
         its shape: the heat equation's intermediates)."""
         d = self.defs[a]
-        if d.loop is None or d.loop in self.fused or d.iv or self._recomputable(a) or \
-                any(a in frame for frame in self.frames) or (self.mode == "real" and a in self.needed):
+        if self._cheap(a) or (self.mode == "real" and a in self.needed and a not in self.shape_only):
             return self.primal(a)
+        same = self._same_shape(a)
+        if same is not None:
+            return same
         if a not in self.dims:
             self.dims[a] = []
             for k in range(a.type.ndim):
@@ -299,6 +338,41 @@ class ReverseMode:
         like = self.b.emit("empty", [self.primal(dim) for dim in self.dims[a]], {"dtype": F64})
         like.hint = "shape_" + (a.hint or "t")
         return like
+
+    def _cheap(self, v):
+        """Does the reverse sweep have primal `v` without taping anything for it?"""
+        d = self.defs[v]
+        if d.loop is None or d.loop in self.fused or d.iv or any(v in frame for frame in self.frames):
+            return True
+        if v in self.dim_values or v in self.shape_only or not self._recomputable(v):
+            return False
+        return all(self._cheap(a) for a in d.op.args)
+
+    def _same_shape(self, a):
+        """An array the reverse sweep has without a tape, of the same shape as `a` (by the
+        static shapes of `adjit.passes.shapes`), or None: a function-level array, the same
+        view of a same-shaped stand-in for a view's base, or an elementwise op's operand."""
+        other = self._by_shape.get(self.shapes.dims(a))
+        if other is not None and self.shapes.dims(a) is not None:
+            return self.primal(other)
+        op = self.defs[a].op
+        if op is None:
+            return None
+        if op.prim == "view" and all(self._cheap(i) for i in op.args[1:]):
+            base = self._like(op.args[0])
+            like = self.b.emit("view", [base] + [self.primal(i) for i in op.args[1:]], op.attrs)
+            like.hint = "shape_" + (a.hint or "t")
+            return like
+        if op.prim in ("zeros", "ones", "empty", "full") and all(self._cheap(n) for n in op.args):
+            sizes = op.args[:-1] if op.prim == "full" else op.args
+            like = self.b.emit("empty", [self.primal(n) for n in sizes], {"dtype": F64})
+            like.hint = "shape_" + (a.hint or "t")
+            return like
+        if PRIMITIVES[op.prim].elementwise or op.prim == "copy":
+            for x in op.args:
+                if is_array(x.type) and self.shapes.same(x, a):
+                    return self._like(x)
+        return None
 
     def _forward_block(self, block):
         b = self.b
@@ -347,6 +421,8 @@ class ReverseMode:
                     b.set(("tape", v.id), tape)
         elif op.prim == "for":  # a nested for: make room for all its iterations at once
             self._reserve(op)
+        if op.prim == "for":
+            self._reserve_nest(op)
         carried = op.blocks[0].params[1:] if op.prim == "for" else op.blocks[0].params
         inits = op.args[3:] if op.prim == "for" else op.args
         keys = [("c", p.id) for p in carried]
@@ -392,15 +468,37 @@ class ReverseMode:
             self.fmap[r] = b.vars.pop(k)
             self._remember(r, self.fmap[r])
 
-    def _reserve(self, loop):
-        """Before a nested `for`, grow its tapes to hold its trip count more entries."""
+    def _reserve(self, loop, count=None):
+        """Before a nested `for`, grow its tapes to hold its trip count (or `count`) more entries."""
         vals = [v for v in self.taped.get(loop, ()) if not is_array(v.type)]  # arrays go on lists
-        if not vals:
+        if not vals or loop in self.reserved:
             return
         b = self.b
-        needed = b.emit("add", [b.vars[("cnt", id(loop))], self.fmap[loop.attrs["trip"]]])
+        needed = b.emit("add", [b.vars[("cnt", id(loop))], count or self.fmap[loop.attrs["trip"]]])
         for v in vals:
             b.set(("tape", v.id), b.emit("tape_reserve", [b.vars[("tape", v.id)], needed]))
+        if count is not None:
+            self.reserved.add(loop)
+
+    def _reserve_nest(self, op):
+        """Before `for` loop `op`, reserve the tapes of the `for` loops nested in it (through
+        `for` bodies) whose bounds do not change while `op` runs: once for all their iterations,
+        instead of once per iteration of the loops around them.  In a fused loop, whose
+        iterations pop what they push, once for one iteration."""
+        b = self.b
+        inside = {v for o in walk_ops_list(op) for v in o.results} | \
+            {p for o in [op, *walk_ops_list(op)] for blk in o.blocks for p in blk.params}
+
+        def visit(block, factor):
+            for loop in block.ops:
+                if loop.prim != "for" or any(a in inside and a.const is None for a in loop.args[:3]):
+                    continue
+                trip = b.emit("range_len", [self.fmap[a] if a not in inside else b.const(a.const[0], a.type)
+                                            for a in loop.args[:3]])
+                count = trip if factor is None else b.emit("mul", [factor, trip])
+                self._reserve(loop, count)
+                visit(loop.blocks[0], count)
+        visit(op.blocks[0], None if op in self.fused else self.fmap[op.attrs["trip"]])
 
     def _push(self, loop):
         vals = self.taped.get(loop)
@@ -449,6 +547,8 @@ class ReverseMode:
         if p.effect == "read":
             # A load can be redone in the reverse sweep if nothing writes the array after it.
             arr = d.op.args[0]
+            if arr in self.scratch:  # in a fused loop, nothing writes it before the iteration's reverse
+                return True
             if not (arr in self.fn.params or self.defs[arr].loop is None):
                 return False
             return self.mem.last_write(arr) < self.mem.position[d.loop]
@@ -466,6 +566,8 @@ class ReverseMode:
                 self.needed.add(v)
                 return Value(v.type, v.hint)
             return self.b.vars[("p", v.id)]
+        if v in self.shape_only and not self._cheap(v):
+            return self._like(v)
         if d.loop is not None and self._recomputable(v) and not d.iv:
             new = self.b.emit(d.op.prim, [self.primal(a) for a in d.op.args], d.op.attrs)
             new.hint = v.hint
@@ -473,7 +575,9 @@ class ReverseMode:
             return new
         if self.mode == "dry":
             self.needed.add(v)
-            return Value(v.type, v.hint)
+            stand_in = Value(v.type, v.hint)
+            self._placeholders.setdefault(v, []).append(stand_in)
+            return stand_in
         if d.loop is None:
             if v.const is not None:
                 return self.b.const(v.const[0], v.type)
@@ -496,13 +600,36 @@ class ReverseMode:
             self.b.emit("iadd", [self.array_adj(v), c])
             return
         old = self.adj(v)
+        if old is not None and self._owned(v, old):
+            self.b.emit("iadd", [old, c])
+            return
         if old is None:
             new = c
         else:
             new = self.b.emit("add", [old, c])
             if v.hint:
                 new.hint = "d_" + v.hint
+            if is_array(v.type):
+                self.owned[new] = v
         self.b.set(("d", v.id), new)
+
+    def _owned(self, v, g):
+        """Is array adjoint `g` of `v` an array that only v's adjoint holds (made for it by a
+        sum or a copy, never handed to another value), so that contributions may go in place?
+        A first contribution is not: the same array may be another value's adjoint too."""
+        return self.owned.get(g) is v
+
+    def _own_adjoint(self, v):
+        """The adjoint array of `v`, made v's own first (a copy, or zeros) so it can be updated
+        in place: each element read of an array value then adds into one array."""
+        old = self.adj(v)
+        if old is not None and self._owned(v, old):
+            return old
+        new = self._zero_adjoint(v) if old is None else self.b.emit("copy", [old])
+        new.hint = "d_" + (v.hint or "a")
+        self.owned[new] = v
+        self.b.set(("d", v.id), new)
+        return new
 
     def array_adj(self, a):
         """The adjoint buffer of array `a`; for a view of written memory, the same view of
@@ -629,13 +756,12 @@ class ReverseMode:
             if g is None or arr not in self.active:
                 return
             idx = [self.primal(i) for i in op.args[1:]]
-            target = self.array_adj(arr) if arr in self.memory else self._zero_adjoint(arr)
+            # an array value defined in a loop has a functional adjoint: made its own, then in place
+            target = self.array_adj(arr) if arr in self.memory else self._own_adjoint(arr)
             if op.prim == "load":
                 b.emit("store_add", [target] + idx + [g])
             else:
                 b.emit("view_add", [target] + idx + [g], op.attrs)
-            if arr not in self.memory:  # an array value defined in a loop: a one-hot contribution
-                self.accumulate(arr, target)
             return
         if op.prim in ("store", "view_store"):
             arr, idx, val = op.args[0], op.args[1:-1], op.args[-1]
@@ -652,7 +778,8 @@ class ReverseMode:
             if val in self.active:
                 region = b.emit("view", [d_arr] + idx, op.attrs)
                 if is_array(val.type):
-                    contribution = b.emit("unbroadcast", [b.emit("copy", [region]), self._like(val)])
+                    contribution = self._sum_back(b.emit("copy", [region]), val, self.shapes.view_dims(
+                        arr, op.args[1:-1], op.attrs["spec"]))
                 else:
                     contribution = b.emit("sum", [region], {"axis": None})
                 contribution.hint = "d_" + (val.hint or "v")  # named: computed before the zeroing
@@ -669,7 +796,9 @@ class ReverseMode:
                 c = b.emit("load", [d_arr] + idx)
             else:
                 region = d_arr if op.prim == "iadd" else b.emit("view", [d_arr] + idx, op.attrs)
-                c = b.emit("unbroadcast", [b.emit("copy", [region]), self._like(val)]) if is_array(val.type) \
+                dims = self.shapes.dims(arr) if op.prim == "iadd" else self.shapes.view_dims(
+                    arr, op.args[1:-1], op.attrs["spec"])
+                c = self._sum_back(b.emit("copy", [region]), val, dims) if is_array(val.type) \
                     else b.emit("sum", [region], {"axis": None})
             self.accumulate(val, c)
             return
@@ -717,13 +846,20 @@ class ReverseMode:
                 c = self._unbroadcast(c, op, k)
             self.accumulate(a, c)
 
+    def _sum_back(self, c, val, dims):
+        """The adjoint `c` of a region of static shape `dims`, summed back to the shape of the
+        array `val` stored (or added) into it: `c` itself when their shapes are the same."""
+        if dims is not None and dims == self.shapes.dims(val):
+            return c
+        return self.b.emit("unbroadcast", [c, self._like(val)])
+
     def _unbroadcast(self, c, op, k):
         """The adjoint `c` of an elementwise result, summed back to operand k's shape."""
         a = op.args[k]
         if not is_array(a.type):
             return self.b.emit("sum", [c], {"axis": None})
-        if not any(is_array(o.type) and o is not a for o in op.args):
-            return c  # the only array operand (x * 2.0, x * x): nothing was broadcast
+        if not any(is_array(o.type) and o is not a for o in op.args) or self.shapes.same(a, op.result):
+            return c  # the only array operand (x * 2.0, x * x), or one of the result's shape
         return self.b.emit("unbroadcast", [c, self._like(a)])
 
     def _reverse_if(self, op):
@@ -763,6 +899,7 @@ class ReverseMode:
             else:
                 if consts:
                     self.fused[op] = consts
+                    self.scratch |= self._private_memory(op)
         if op in self.fused and self.mode == "real":
             # fused with the forward loop (_fused_adjoint): the init's adjoint is the constant's
             for k, g in self.fused[op].items():
@@ -822,13 +959,14 @@ class ReverseMode:
 
 
     # ---- accumulation loops: the adjoint fused with the forward loop ---------------------------------
-    def _order_free(self, op):
+    def _order_free(self, op, private=frozenset()):
         """Do the reverse iterations of `for` loop `op` commute (module docstring)?  Every active
         carried value is an accumulator (its adjoint is the same on every iteration) and the body
-        writes no memory that outlives an iteration (a write's reverse moves and zeroes adjoints).
-        Then the adjoint loop may run in any order, as long as no tape dictates one."""
-        if op in self.order_free:
-            return self.order_free[op]
+        writes no memory that outlives an iteration (a write's reverse moves and zeroes adjoints),
+        other than the `private` roots (`_private_memory`).  Then the adjoint loop may run in any
+        order, as long as no tape dictates one."""
+        if (op, private) in self.order_free:
+            return self.order_free[op, private]
         ok = op.prim == "for" and op not in self.permuted
         body = op.blocks[0]
         params = body.params[1:]
@@ -838,25 +976,68 @@ class ReverseMode:
             if ok and p in self.active and (p.type != F64 or _dependence(body, p, params, y) is False):
                 ok = False
         for o in inner if ok else ():
-            if (writes_memory(o.prim) and not all(r in local for r in self.mem.roots(o.args[0]))) or \
-                    o.prim in _NO_REVERSE_RULE:
+            if (writes_memory(o.prim) and not all(r in local or r in private for r in self.mem.roots(o.args[0]))) \
+                    or o.prim in _NO_REVERSE_RULE:
                 ok = False
                 break
-        self.order_free[op] = ok
+        self.order_free[op, private] = ok
         return ok
+
+    def _private_memory(self, op):
+        """The arrays made before `for` loop `op` that each iteration uses as scratch: every
+        element it reads was written earlier in the same iteration, and nothing after the loop
+        reads them.  The reverse of such an iteration leaves their adjoint buffer zero, as it
+        found it (each element's adjoint is moved out by the write it came through), so the
+        iterations' reverses still commute.  Recognised: a 1-d array `a` (one allocation, no
+        views) filled at the start of the body by a loop ``for k in range(len(a)): ... a[k] = v``
+        (the store unconditional), read only by element loads after that loop."""
+        body = op.blocks[0]
+        out = set()
+        for pos, fill in enumerate(body.ops):
+            if fill.prim != "for" or not (_is_const(fill.args[0], 0) and _is_const(fill.args[2], 1)):
+                continue
+            inner = fill.blocks[0]
+            for st in inner.ops:
+                a = st.args[0] if st.prim == "store" else None
+                if a is None or a.type.ndim != 1 or st.args[1] is not inner.params[0] or not self.mem.is_root(a) \
+                        or self.defs[a].loop is not None or a in self.fn.params \
+                        or self.shapes.dims(a) != (self.shapes.int_key(fill.args[1]),):
+                    continue
+                if self._scratch_uses(a, op, st, body.ops[pos + 1:]):
+                    out.add(a)
+        return frozenset(out)
+
+    def _scratch_uses(self, a, op, fill, after):
+        """Is memory `a` used from loop `op` on only by the store `fill` and by element loads in
+        the ops `after` it in the body (before the loop anything goes)?"""
+        later = {o for x in after for o in [x, *walk_ops_list(x)]}
+        for o in walk_ops(self.fn.body):
+            if o is fill or not any(is_array(x.type) and a in self.mem.roots(x) for x in o.args):
+                continue
+            if self.mem.position[o] < self.mem.position[op]:
+                continue
+            if not (o.prim == "load" and o.args[0] is a and o in later):
+                return False
+        return not any(is_array(y.type) and a in self.mem.roots(y) for y in self.fn.body.yields)
 
     def _accumulation_loop(self, op):
         """Is `op` a loop whose reverse can run forwards, fused with it (module docstring)?
         The static half of the criterion; the adjoints of its results must also be constants."""
-        if op not in self.fn.body.ops or not self._order_free(op):
+        if op not in self.fn.body.ops or op.prim != "for":
+            return False
+        private = self._private_memory(op)
+        if not self._order_free(op, private):
             return False
         inner = list(walk_ops(op.blocks[0]))
-        if any(o.prim in ("for", "while") for o in inner):
-            # measured (gb-llsq): a body with loops is slower fused, 0.80 against 0.72 ms: the
-            # adjoint loop waits for the forward reduction it follows, where apart the CPU
-            # overlapped them; one taped number per iteration costs less
+        loops = [o for o in inner if o.prim in ("for", "while")]
+        if loops and not private and all(o.prim == "for" and self._order_free(o) for o in loops):
+            # measured (gb-llsq): a body whose loops are all accumulations is slower fused, 0.80
+            # against 0.72 ms: the adjoint loop waits for the forward reduction it follows, where
+            # apart the CPU overlapped them; one taped number per iteration costs less.  A body
+            # with scratch memory or a loop that is not (a running max: gmm) tapes per element
+            # of its inner loops, across all iterations; fused, per iteration only.
             return False
-        local = {r for o in inner for r in o.results}
+        local = {r for o in inner for r in o.results} | private
         for o in inner:
             for a in o.args:
                 # memory from outside read in the body gets adjoint contributions while the forward
@@ -932,6 +1113,10 @@ def _dependence(block, p, params, y):
         return False
     # a dependent value used by anything but its accumulation chain (an if condition...)
     return not bad
+
+
+def _is_const(v, c):
+    return v.const is not None and v.const[0] == c
 
 
 def walk_ops_list(op):
