@@ -64,6 +64,9 @@ def build_parser():
     parser.add_argument("--no-gc", action="store_true",
                         help="time with the garbage collector disabled, as timeit does "
                              "(flatters engines that allocate Python objects per operation)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the process's CPU time instead of the wall clock (steadier on a "
+                             "loaded machine; every engine runs on one thread by default)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads every engine may use: OpenBLAS/MKL/OpenMP, Numba, PyTorch, XLA "
                              "(default 1, so that engines compare on equal terms; 0 leaves each library's default)")
@@ -132,7 +135,7 @@ def _adjit_cache(cold):
 def _run(args, argv):
     problems = [PROBLEMS[n] for n in (args.problems or PROBLEMS)]
     engines = make_engines(args.engines)
-    timing = dataclasses.replace(QUICK if args.quick else FULL, disable_gc=args.no_gc)
+    timing = dataclasses.replace(QUICK if args.quick else FULL, disable_gc=args.no_gc, cpu_time=args.cpu_time)
     settings = RunSettings(timing=timing, rtol=args.rtol, seed=args.seed, quick=args.quick, threads=args.threads)
     sizes_of = _sizes_of(args)
 
@@ -183,5 +186,5 @@ def _warn_about_mismatches(results):
     mismatches = [(problem, m.engine) for problem, per_size in results.items()
                   for _, rows in per_size for m in rows if m.status == "mismatch"]
     if mismatches:
-        print("\n!!! MISMATCHES against the hand-written adjoint: " +
+        print("\n!!! MISMATCHES against the hand-written reference: " +
               ", ".join(f"{engine} on {problem}" for problem, engine in mismatches), file=sys.stderr)

@@ -25,6 +25,7 @@ ENGINE_DESCRIPTIONS = {
     "jax": "jax.jit(jax.value_and_grad(...)) of idiomatic JAX: jnp vector operations, "
            "lax.fori_loop (static trip count, lowered to scan) for recurrences; on the "
            "whole-array problems the user's NumPy code itself with np bound to jax.numpy "
+           "(heat's time loop as lax.fori_loop over .at[1:-1].set) "
            "(rnn's Python loop unrolled by tracing); jax.hessian / jax.jacfwd on hessian-rosenbrock and "
            "jacobian-expansion",
     "jax-loop": "jax.jit(jax.value_and_grad(...)) of the same scalar loops as lax.fori_loop "
@@ -165,15 +166,17 @@ def header(command, settings, quick):
         "",
         "Method: every engine runs on the same inputs in one process.  Each engine's first call "
         "(which includes compilation) is timed on its own, and its answer is compared with the "
-        "hand-written adjoint's before timing: error = max |g − g_hand| / max |g_hand| over the value "
+        "hand-written reference's before timing: error = max |g − g_hand| / max |g_hand| over the value "
         f"and each gradient, flagged MISMATCH above rtol = {settings.rtol:g}.  "
-        "Time per call is the median over batches of repeated calls (timeit-style autorange, "
+        "Time per call is the median over batches of repeated calls, in "
+        + ("the process's CPU time (--cpu-time; first calls too)" if settings.timing.cpu_time else "wall-clock time")
+        + " (timeit-style autorange, "
         f"batches of at least {settings.timing.min_batch_seconds:g} s, up to {settings.timing.batches} "
         f"batches within {settings.timing.budget_seconds:g} s), with Python's garbage collector "
         + ("disabled (--no-gc, as timeit does).  " if settings.timing.disable_gc else
            "enabled, as in user code (it costs engines that allocate Python objects per operation, "
            "such as autograd, up to 3×; --no-gc disables it).  ") +
-        "× hand and × primal are this engine's time divided by the hand-written adjoint's and by one "
+        "× hand and × primal are this engine's time divided by the hand-written reference's and by one "
         "evaluation of the compiled function; speed-up over adjit.tape is the tape's time divided by "
         "this engine's.  Times marked * were measured at a smaller size and scaled linearly "
         "(slow engines: adjit.tape, torch and autograd everywhere, torch-vec on ode, jax-loop on ode-gradbench); each footnote gives "

@@ -2,7 +2,7 @@
 
 For each problem and size, every engine gets the same inputs.  An engine's first call is
 timed on its own (it includes compilation) and its answer is compared with the
-hand-written adjoint's before the steady-state timing starts.  Slow engines run at a
+hand-written reference's before the steady-state timing starts.  Slow engines run at a
 reduced size and their time is scaled linearly to the requested size.  An engine that
 raises is recorded as failed with its error; the run goes on.
 """
@@ -25,7 +25,7 @@ class Measurement:
     first_call: Optional[float] = None  # seconds, includes compilation
     per_call: Optional[float] = None    # median seconds per call at measured_size
     calls: int = 0
-    error: Optional[float] = None       # relative error against the hand-written adjoint
+    error: Optional[float] = None       # relative error against the hand-written reference
     message: str = ""                   # why it failed or was skipped
     computes_gradient: bool = True
     # for extrapolated rows: cost ~ size^exponent between probe_size and measured_size
@@ -86,12 +86,12 @@ class ProblemRun:
         return self._args[size]
 
     def reference(self, size):
-        """The hand-written adjoint's answer at `size`, or None if it raised."""
+        """The hand-written reference's answer at `size`, or None if it raised."""
         if size not in self._references:
             try:
                 self._references[size] = normalise(*self.problem.hand(*self.args(size)))
             except Exception as exc:   # noqa: BLE001 - reported, never fatal
-                self.progress.write(f"hand-written adjoint of {self.problem.name} failed: {_short_error(exc)}")
+                self.progress.write(f"hand-written reference of {self.problem.name} failed: {_short_error(exc)}")
                 self._references[size] = None
         return self._references[size]
 
@@ -145,7 +145,7 @@ class ProblemRun:
             return Measurement(label=engine.display_name(), status="failed", message=_short_error(run), **base)
         args = self.args(size)
         try:
-            raw, first_call = warm_up(run, args)
+            raw, first_call = warm_up(run, args, timing.clock)
             result = normalise(*raw)
         except Exception as exc:   # noqa: BLE001
             return Measurement(label=engine.display_name(), status="failed", message=_short_error(exc),
