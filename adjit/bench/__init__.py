@@ -6,15 +6,20 @@
     python -m adjit.bench --plot             # a size sweep, plus docs/benchmarks.png
     python -m adjit.bench --sizes 1e3,1e4 --out /tmp/results.md
     python -m adjit.bench --list
+    python -m adjit.bench --check            # the regression gate CI runs (check.py)
+    python -m adjit.bench --cpu-time         # CPU time instead of the wall clock (loaded machines)
 
 Problems (``adjit.bench.problems``) are plain Python functions written the way a user of
-adjit would write them, each with a hand-written Numba adjoint that is both the reference
-every engine is checked against and the speed limit adjit is measured against.  Engines
+adjit would write them (loops with ``x[i]**2``, whole-array slices), each with the
+derivative a Numba expert writes by hand (fused loops, forward mode for two inputs, no
+tape where none is needed), which is both the reference every engine is checked against
+and the speed limit adjit is measured against; where it differs, the mechanical adjoint
+(forward sweep, reversed sweep) is a second engine, ``hand-mech``.  Engines
 (``adjit.bench.engines``) compute the same gradient: adjit, adjit.tape, the hand-written
-adjoint, the compiled primal, and, when installed, PyTorch, JAX and HIPS autograd.
+code, the compiled primal, and, when installed, PyTorch, JAX and HIPS autograd.
 
 Layout: problem.py (what a problem is), problems/ (one module per problem), engines/ (one
 module per engine family), peers/ (the problems rewritten for JAX and PyTorch), timing.py,
-compare.py, runner.py (check, then time), report.py (Markdown), plot.py, progress.py,
-cli.py.
+compare.py, runner.py (check, then time), report.py (Markdown), check.py (the regression
+gate), plot.py, progress.py, cli.py.
 """
