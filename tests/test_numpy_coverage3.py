@@ -48,7 +48,14 @@ def eigh(a, b):
         + np.sum((vu * np.sign(vu[0])) ** 3 * b)
 
 
+def scans(a, b):
+    return np.sum(np.maximum.accumulate(a, axis=1) * b) + np.sum(np.minimum.accumulate(a) ** 2 * b) \
+        + np.sum(np.add.accumulate(a[0]) ** 2) + np.sum(np.multiply.accumulate(a, axis=1) * b) \
+        + np.sum(np.maximum.accumulate(b[1]) ** 3)
+
+
 CASES = {
+    "scans": (scans, [((2, 3), (2, 3)), ((3, 4), (3, 4))], (0, 1)),
     "shapes": (shapes, [((2, 3), (2, 3))], (0, 1)),
     "contractions": (contractions, [((2, 3), (2, 3))], (0, 1)),
     "statistics": (statistics, [((2, 3), (2, 3))], (0, 1)),
@@ -65,7 +72,8 @@ def values(x, v):
     a, b = np.array_split(v, 2)
     return (np.rot90(x), np.rot90(x, 3, axes=(0, 1)), np.append(v, 2.0), np.append(x, x, axis=1), a, b,
             np.split(x, 2, axis=1)[1], np.atleast_3d(v), np.atleast_3d(x), np.atleast_1d(2.5), np.atleast_2d(v[0]),
-            np.concatenate((x, v), axis=None))
+            np.concatenate((x, v), axis=None), np.maximum.accumulate(x, axis=1), np.minimum.accumulate(v),
+            np.maximum.accumulate(np.array([1.0, np.nan, 3.0])), np.add.accumulate(x))
 
 
 def test_jit_matches_numpy():

@@ -255,6 +255,27 @@ def _arg_extreme(better):
             out[i, j] = at"""
 
 
+def _running_arg(better):
+    # where the running max (min) of np.maximum.accumulate comes from: the first maximal element
+    # so far; a NaN stays, as np.maximum propagates it
+    return f"""
+    for i in range(before):
+        for j in range(after):
+            at = 0
+            for k in range(along):
+                v = x3[i, k, j]
+                best = x3[i, at, j]
+                if best == best and (v != v or v {better} best):
+                    at = k
+                out[i, k, j] = at"""
+
+
+running_argmax = _specialised("running_argmax", _along(
+    "running_argmax", "x, axis", _running_arg(">"), out="np.empty((before, along, after), dtype=np.int64)"),
+    "x, axis")
+running_argmin = _specialised("running_argmin", _along(
+    "running_argmin", "x, axis", _running_arg("<"), out="np.empty((before, along, after), dtype=np.int64)"),
+    "x, axis")
 cumsum_axis = _specialised("cumsum_axis", _along("cumsum_axis", "x, axis", _CUMSUM,
                                                  out="np.empty((before, along, after), dtype=x.dtype)"), "x, axis")
 rcumsum_axis = _specialised("rcumsum_axis", _along("rcumsum_axis", "x, axis", _RCUMSUM), "x, axis")

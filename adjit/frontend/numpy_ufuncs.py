@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import AdjitTypeError, UnsupportedSyntaxError
 from ..ir.core import Value
-from ..ir.types import F64, is_array
+from ..ir.types import BOOL, F64, I64, is_array
 
 # operators: np.f(a, b) is the Python operator (the frontend's own rules for numbers and arrays)
 _OPERATORS = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "div", np.true_divide: "div",
@@ -32,9 +32,33 @@ def _operands(tr, node, path, n):
     return args
 
 
+# ufunc methods: np.add.accumulate is cumsum, np.maximum.accumulate a running max (a gather of
+# the elements where the maxima are, so its derivative is the gather's)
+_ACCUMULATE = {np.add: "cumsum", np.multiply: "cumprod", np.maximum: "running_argmax", np.minimum: "running_argmin"}
+
+
+def _accumulate(tr, target, path, node):
+    from .numpy_shapes import _arr, _axis_or_flat
+    from .numpy_stats import bind
+    a = bind(tr, node, path, ["array", "axis"])
+    x = _arr(tr, a["array"], node, path)
+    if x.type.dtype == BOOL:
+        x = tr.b.cast(x, I64)
+    x, axis = _axis_or_flat(tr, x, a.get("axis"), node, path, default=0)
+    if x.type.ndim == 0:
+        raise tr.error(AdjitTypeError, node, f"{path}() needs an array of at least one dimension")
+    prim = _ACCUMULATE[target.__self__]
+    if prim.startswith("running"):
+        return tr.b.emit("take_along", [x, tr.b.emit(prim, [x], {"axis": axis})], {"axis": axis})
+    return tr.b.emit(prim, [x], {"axis": axis})
+
+
 def call(tr, target, path, node):
     from .arrays import elementwise, unary
     import ast
+    if getattr(target, "__name__", None) == "accumulate" and isinstance(getattr(target, "__self__", None), np.ufunc) \
+            and target.__self__ in _ACCUMULATE:
+        return _accumulate(tr, target, path, node)
     if not (isinstance(target, np.ufunc) or target is np.sinc):  # np.sinc is a Python function
         return None
     if target in _OPERATORS:

@@ -77,6 +77,8 @@ _add("cumprod_jvp", _f64_first, lambda ts, a: Array(F64, ts[1].ndim), "_rt.cumpr
      jvp=lambda ts, args, o, attrs: _no_second_order("cumprod_jvp")(ts, args, o, attrs))
 
 # ---- order: index results, no derivative -------------------------------------------------------------
+for _name in ("running_argmax", "running_argmin"):  # np.maximum/minimum.accumulate: take_along these
+    _add(_name, _as_is, lambda ts, a: Array(I64, ts[0].ndim), f"_rt.{_name}({{0}}, {{axis}})")
 _add("argsort", _as_is, lambda ts, a: Array(I64, ts[0].ndim), "_rt.argsort_axis({0}, {axis})")
 for _name in ("argmax", "argmin"):
     _add(_name, _as_is, lambda ts, a: I64 if a["axis"] is None else _array(I64, ts[0].ndim - 1),

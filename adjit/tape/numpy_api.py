@@ -503,3 +503,8 @@ for _name, _fn in _more.FUNCTIONS.items():
 for _name, _fn in _more.LINALG.items():
     LINALG.__dict__[_name] = _fn
     arrays.FUNC_IMPL[getattr(np.linalg, _name)] = _fn
+# ufunc methods the stand-ins carry: np.maximum.accumulate (a running max) and its kin
+NP.__dict__['maximum'].accumulate = _more.running('maximum')
+NP.__dict__['minimum'].accumulate = _more.running('minimum')
+NP.__dict__['add'].accumulate = lambda a, axis=0, dtype=None, out=None: NP.__dict__['cumsum'](a, axis=axis)
+NP.__dict__['multiply'].accumulate = lambda a, axis=0, dtype=None, out=None: NP.__dict__['cumprod'](a, axis=axis)

@@ -190,6 +190,30 @@ def eigvalsh(a, UPLO='L'):
     return eigh(a, UPLO)[0]
 
 
+def running(name):
+    """np.maximum.accumulate / np.minimum.accumulate: each result is one element of the input
+    (the first one that attains it), so its adjoint lands there."""
+    real = getattr(np, name)
+
+    def accumulate(array, axis=0, dtype=None, out=None):
+        av, ai = _v(array)
+        y = real.accumulate(av, axis=axis)
+        xm, ym = np.moveaxis(av, axis, -1), np.moveaxis(y, axis, -1)
+        n = xm.shape[-1]
+        earlier = np.arange(n)[None, :] <= np.arange(n)[:, None]
+        same = (xm[..., None, :] == ym[..., :, None]) | (np.isnan(xm[..., None, :]) & np.isnan(ym[..., :, None]))
+        src = np.argmax(same & earlier, axis=-1)
+
+        def vjp(G):
+            gm = np.moveaxis(np.asarray(G, dtype=np.float64), axis, -1)
+            res = np.zeros(xm.shape)
+            for idx in np.ndindex(xm.shape[:-1]):
+                np.add.at(res[idx], src[idx], gm[idx])
+            return np.moveaxis(res, -1, axis)
+        return emit(y, [(ai, vjp)])
+    return accumulate
+
+
 FUNCTIONS = {'cumprod': cumprod, 'diff': diff, 'pad': pad, 'einsum': einsum, 'tensordot': tensordot,
              'kron': kron, 'cross': cross}
 LINALG = {'solve': solve, 'inv': inv, 'det': det, 'slogdet': slogdet, 'cholesky': cholesky, 'eigh': eigh,
