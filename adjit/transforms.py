@@ -397,6 +397,7 @@ class JacFwd(_Transformation):
         super().__init__(func)
         self.argnums, self.out_index = argnums, out_index
         self.tuple_outputs = set()  # the keys whose function returns a tuple (a tuple of Jacobians)
+        self._keys = {}
 
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
@@ -436,11 +437,19 @@ class JacFwd(_Transformation):
         names, _, types = self._types(args, {})
         return types + (self._wrt(names, types),)
 
+    def _key(self, names, types):
+        """The specialisation key of argument `types` (the argnums checked once per types:
+        the check costs about as much as the call of a small compiled Hessian)."""
+        key = self._keys.get(types)
+        if key is None:
+            key = self._keys[types] = types + (self._wrt(names, types),)
+        return key
+
     @user_facing
     def __call__(self, *args):
         names, values, types = self._types(args, {})
-        wrt = self._wrt(names, types)
-        key = types + (wrt,)
+        key = self._key(names, types)
+        wrt = key[-1]
         spec = self._specialise(key)
         out = self._run(spec, values)
         jacs = [_number(j) for j in out[self.shapes[key]:]]
@@ -596,8 +605,7 @@ class GradOfGradient(JacFwd):
     @user_facing
     def __call__(self, *args):
         names, values, types = self._types(args, {})
-        wrt = self._wrt(names, types)
-        key = types + (wrt,)
+        key = self._key(names, types)
         spec = self._specialise(key)
         out = self._run(spec, values)
         n = self.shapes[key]

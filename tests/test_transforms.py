@@ -554,11 +554,7 @@ def test_jvp_against_vjp_on_every_construct(name):
 def test_jacfwd_in_one_sweep_on_every_construct(name, monkeypatch):
     """jacfwd with every float argument at once, with the per-direction fallback disabled (so
     the batched sweep is what runs), against central differences and jacrev."""
-    import adjit.transforms as tr
-
-    def no_fallback(*a, **k):
-        raise AssertionError("the Jacobian fell back to one sweep per direction")
-    monkeypatch.setattr(tr, "jacobian_ir", no_fallback)
+    _no_fallback(monkeypatch)
     fun, args, floats = CONSTRUCTS[name]
     Js = adjit.jacfwd(fun, argnums=floats)(*args)
     Jr = adjit.jacrev(fun, argnums=floats)(*args)
@@ -568,9 +564,31 @@ def test_jacfwd_in_one_sweep_on_every_construct(name, monkeypatch):
         close(J, R, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["loop", "while", "break", "branches"])
-def test_hessian_symmetric_and_equal_to_differences_of_the_gradient(name):
-    fun, args, floats = CONSTRUCTS[name]
+def recurrence(W, x, n):
+    """An array state carried by a loop: its gradient keeps a tape of arrays."""
+    h = x
+    for i in range(n):
+        h = np.tanh(W @ h) + 0.1 * h
+    return np.sum(h * h)
+
+
+CONSTRUCTS_SCALAR = dict(CONSTRUCTS, recurrence=(recurrence, (W23.T @ W23, np.array([0.3, -0.2, 0.9]), 3), (1, 0)))
+
+
+def _no_fallback(monkeypatch):
+    import adjit.transforms as tr
+
+    def no_fallback(*a, **k):
+        raise AssertionError("the Jacobian fell back to one sweep per direction")
+    monkeypatch.setattr(tr, "jacobian_ir", no_fallback)
+
+
+@pytest.mark.parametrize("name", ["loop", "while", "break", "branches", "recurrence"])
+def test_hessian_symmetric_and_equal_to_differences_of_the_gradient(name, monkeypatch):
+    """In one sweep (the fallback disabled), through gradients that keep tapes of numbers
+    (while) and of arrays (recurrence)."""
+    _no_fallback(monkeypatch)
+    fun, args, floats = CONSTRUCTS_SCALAR[name]
     k = floats[0]
     H = adjit.hessian(fun, argnums=k)(*args)
     n = np.size(args[k])

@@ -25,6 +25,9 @@ How the tangents are laid out, for speed in Numba (no heap allocation in hot loo
 Program order of tangent memory accesses is kept: a lane loop is closed (emitted) before
 any other op that touches tangent memory, and before ``if``/loops.
 
+Tapes (reverse mode's, when this runs over a gradient) get tangent tapes of the same
+kind: a grown tape's tangent grows alike, a list of arrays lists their tangent arrays.
+
 Anything this module does not batch raises `Unbatchable`; the Jacobian then falls back to
 one forward sweep per direction (`adjit.transforms.jacobian_ir`), so coverage never
 depends on this module.
@@ -32,11 +35,11 @@ depends on this module.
 from ..ir.core import Block, Op, Value, loop_parts
 from ..ir.primitives import PRIMITIVES, makes_view, writes_memory
 from ..ir.sym import Sym
-from ..ir.types import F64, I64, is_array, is_float
+from ..ir.types import F64, I64, Array, is_array, is_float
 from .forward import _ALLOCS, ForwardMode, _error, _located
 
 _FULL = ("s", False, False, False)  # the spec entry of ':'
-_TAPES = ("array_tape", "tape_append", "tape_row", "tape_grow", "tape_reserve")
+_GROWN = ("tape_grow", "tape_reserve")  # a tape with more room: the tangent tape grows alike
 
 
 class Unbatchable(Exception):
@@ -298,8 +301,6 @@ class BatchedForward(ForwardMode):
 
     def _primitive(self, op):
         b = self.b
-        if op.prim in _TAPES and any(self._has_tangent(a) for a in op.args + op.results):
-            raise Unbatchable(op.prim)
         new = b.emit(op.prim, [self.fmap[a] for a in op.args], op.attrs)
         if op.results:
             new.hint = new.hint or op.result.hint
@@ -333,6 +334,14 @@ class BatchedForward(ForwardMode):
                 b.emit("view_store", [T, self._buffer(fill)], {"spec": (_FULL,) * (r.type.ndim + 1)})
             self._set(r, T)
             return
+        if op.prim == "array_tape":  # a list of arrays: its tangent lists their tangent arrays
+            t = op.attrs["type"]
+            self._set(r, b.emit("array_tape", [], {"type": Array(F64, t.ndim + 1)}))
+            return
+        if op.prim in _GROWN:
+            self._flush()
+            self._set(r, self._grown(op, self.array_tangent(op.args[0]), new))
+            return
         if op.prim == "copy":
             self._flush()
             src = op.args[0]
@@ -345,6 +354,20 @@ class BatchedForward(ForwardMode):
             self.tmap[r] = t
         else:
             self._set(r, t)
+
+    def _grown(self, op, T, new):
+        """The tangent tape of a grown tape `new`: T itself when the tape kept its memory
+        (tape_reserve with room to spare), else a larger copy of T."""
+        b = self.b
+        old_n, new_n = b.emit("shape", [T], {"dim": 0}), b.emit("shape", [new], {"dim": 0})
+
+        def grow():
+            G = b.emit("zeros", [new_n] + dims(b, T)[1:], {"dtype": F64})
+            b.emit("view_store", [G, old_n, T], {"spec": (("s", False, True, False),) + (_FULL,) * (T.type.ndim - 1)})
+            return [G]
+        if op.prim == "tape_grow":
+            return grow()[0]
+        return b.if_(b.emit("eq", [old_n, new_n]), lambda: [T], grow)[0]
 
     def _write(self, op):
         """The tangent of a store-like op: the same op on the tangent arrays."""
@@ -359,9 +382,12 @@ class BatchedForward(ForwardMode):
                 if v is not None or op.prim == "store":
                     b.emit(op.prim, [T] + idx + [q, v if v is not None else b.const(0.0)])
             return
-        if op.prim not in ("view_store", "view_add", "iadd"):
+        if op.prim not in ("view_store", "view_add", "iadd", "tape_append"):
             raise Unbatchable(op.prim)
         self._flush()
+        if op.prim == "tape_append":  # an array entry: its tangent array is the tangent tape's entry
+            b.emit("tape_append", [T, t if t is not None else self._zeros(self.fmap[value])])
+            return
         if t is None:
             if op.prim == "view_store":
                 b.emit("view_store", [T] + idx + [b.const(0.0)], {"spec": op.attrs["spec"] + (_FULL,)})
@@ -388,6 +414,8 @@ class BatchedForward(ForwardMode):
             return b.emit("reshape", [T, size(b, self.fmap[op.args[0]]), self.k])
         if op.prim == "reshape_like":
             return b.emit("reshape", [T] + dims(b, rest[0]) + [self.k])
+        if op.prim == "tape_row":
+            return b.emit("tape_row", [T] + rest)
         if op.prim == "expand_dims":
             axis = op.attrs["axis"]
             return b.emit("expand_dims", [T], {"axis": axis - 1 if axis < 0 else axis})
