@@ -94,3 +94,59 @@ def uneven(x):
 def test_split_into_unequal_parts_raises_as_numpy():
     with pytest.raises(ValueError):
         adjit.jit(uneven)(np.ones(3))
+
+
+def uses_row_stack(x):
+    return np.sum(np.row_stack((x, x)))
+
+
+def uses_tri(x):
+    return np.sum(np.tri(2, 3) * x)
+
+
+def uses_nanmean(x):
+    return np.nanmean(x)
+
+
+def uses_r_(x):
+    return np.sum(np.r_[x, x])
+
+
+def uses_svd(x):
+    return np.sum(np.linalg.svd(x)[1])
+
+
+def uses_random(x):
+    return np.sum(np.random.randn(2, 3) * x)
+
+
+def mean_of_tuple(x):
+    return np.mean((x, 2))
+
+
+def list_index(x):
+    return np.sum(x[[0, 1]])
+
+
+@pytest.mark.parametrize("f, message, hint", [
+    (uses_row_stack, "np.row_stack is not supported", "np.vstack"),   # NumPy's own Python: never inlined
+    (uses_tri, "np.tri is not supported", "np.tril(np.ones"),
+    (uses_nanmean, "np.nanmean is not supported", "mask the NaNs"),
+    (uses_r_, "np.r_ is not supported", "np.concatenate"),           # not "a RClass"
+    (uses_svd, "np.linalg.svd is not supported", "eigh"),
+    (uses_random, "np.random.randn is not supported", "outside"),
+    (list_index, "fancy indexing", "np.array"),
+])
+def test_refusals_name_the_numpy_function_and_suggest_a_spelling(f, message, hint):
+    with pytest.raises(adjit.AdjitError) as info:
+        adjit.grad(f)(np.ones((2, 3)))
+    text = str(info.value)
+    assert message in text and hint in info.value.hint
+    assert "test_numpy_coverage3.py:" in text                   # the user's line
+    assert "_impl" not in text and "site-packages" not in text  # nothing from inside NumPy
+
+
+def test_no_internal_type_names():
+    with pytest.raises(adjit.AdjitError) as info:
+        adjit.grad(mean_of_tuple)(np.ones(3))
+    assert "Tup" not in str(info.value) and "tuple" in str(info.value)

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import AdjitTypeError, UnsupportedSyntaxError
 from ..ir.core import Value
 from ..ir.types import BOOL, F64, I64, is_array
-from . import arrays, numpy_build, numpy_shapes, numpy_stats, numpy_ufuncs
+from . import arrays, numpy_build, numpy_shapes, numpy_stats, numpy_ufuncs, numpy_unsupported
 
 # math.* and np.* functions of scalars -> primitive name
 SCALAR_FUNCTIONS = {}
@@ -88,6 +88,13 @@ def call(tr, target, path, node):
         _need_array(tr, a, node, path)
         return tr.b.emit("copy", [a])
     import types
+    refused = numpy_unsupported.refusal(target, path)
+    if refused is not None or (isinstance(target, types.FunctionType) and numpy_unsupported.is_library_function(target)):
+        # a library's own Python source is never inlined (np.row_stack, np.tri are Python inside NumPy)
+        message, hint = refused or (f"calling {path}() is not supported in compiled code: it is a function of an "
+                                    "installed library, whose source adjit does not compile",
+                                    _unsupported_call_hint(target, path))
+        raise tr.error(UnsupportedSyntaxError, node, message, hint=hint)
     if isinstance(target, types.FunctionType):
         args = [tr.expr(a) for a in node.args]
         kwargs = {k.arg: tr.expr(k.value) for k in node.keywords}

@@ -634,6 +634,10 @@ class Translator:
         if isinstance(obj, np.ndarray):  # frozen when compiled, as a number (adjit.frontend.numpy_build)
             from .numpy_build import frozen
             return frozen(self, obj, path, node)
+        from .numpy_unsupported import refusal
+        refused = refusal(obj, path)  # np.r_, np.c_...: named as NumPy's, with what to write instead
+        if refused is not None:
+            raise self.error(UnsupportedSyntaxError, node, refused[0], hint=refused[1])
         raise self.error(UnsupportedSyntaxError, node, f"{path!r} is a {type(obj).__name__}, which compiled code cannot use",
                          hint="pass numbers and arrays as arguments")
 
