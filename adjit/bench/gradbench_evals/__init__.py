@@ -1,7 +1,8 @@
-"""gradbench's first-order evals written as adjit user code.
+"""gradbench's evals written as adjit user code.
 
 Each module here holds one eval of gradbench (github.com/gradbench/gradbench): plain
-Python functions with scalar loops, differentiated with ``adjit.grad`` -- no derivative
+Python functions with scalar loops, differentiated with adjit's transformations
+(``grad``, ``jacfwd``, ``jacrev``, ``jvp``, and compositions of them) -- no derivative
 is written by hand -- and an ``EVAL`` that says how the gradbench tool
 (``python -m adjit.gradbench``) turns an eval's JSON input into arguments and a result
 into the JSON output the eval expects.
@@ -14,6 +15,12 @@ into the JSON output the eval expects.
 | ode | primal, gradient | ``ode_solution(x, s)``, ``ode_last(x, s)`` (RK4) |
 | gmm | objective, jacobian | ``gmm_objective(alpha, mu, q, l, x, gamma, m, wishart_c)`` |
 | lstm | objective, jacobian | ``lstm_objective(main_params, extra_params, state, sequence)`` |
+| kmeans | cost, dir | ``kmeans_cost(points, centroids)``; dir is jvp of its gradient along ones |
+| ba | objective, jacobian | ``residual_u``/``residual_v`` of one observation; rows of the sparse Jacobian by grad |
+| ht | objective, jacobian | ``ht_simple``, ``ht_complicated``; jacfwd in theta (and two seeded u columns) |
+| det | primal, gradient | ``det_by_minors(a)`` (expansion by minors, without recursion) |
+| particle | ff, fr, rf, rr | ``euler_objective(force)(w)`` under ``descent.minimise`` |
+| saddle | ff, fr, rf, rr | ``saddle_function`` under nested ``descent.maximise``/``minimise`` |
 """
 import importlib
 from dataclasses import dataclass
