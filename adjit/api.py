@@ -35,6 +35,7 @@ class _Specialisation:
         self.ir, self.source, self.compiled = ir, source, compiled
         self.written, self.overlap_pairs = written, overlap_pairs
         self.write_locs = write_locs or {}  # written position -> (file, line, text) of its first write
+        self.sequences = False  # a tuple or list argument: the call passes its leaves (_Compiled._flat)
         self.compile_job = None  # its compile's stopwatch (adjit.compile_feedback), finished by the first call
 
 
@@ -69,7 +70,7 @@ class _Compiled:
             if not kwargs and len(args) == len(names):
                 self._param_names = names
         types = tuple(type_of(v, n, self.py_func.__name__) for n, v in zip(names, values))
-        if any(t == F64 and isinstance(v, np.ndarray) for t, v in zip(types, values)):
+        if any(isinstance(v, np.ndarray) and t == F64 for t, v in zip(types, values)):
             values = [float(v) if t == F64 else v for t, v in zip(types, values)]  # a 0-d float array
         if not self._takes_sequences:
             for n, t in zip(names, types):
@@ -82,9 +83,9 @@ class _Compiled:
         return names, values, types
 
     @staticmethod
-    def _flat(values, types):
+    def _flat(spec, values, types):
         """The compiled code's arguments: the leaves of tuple and list arguments in order."""
-        if not any(isinstance(t, Sequence) for t in types):
+        if not spec.sequences:
             return values
         return [leaf for v, t in zip(values, types) for leaf in flatten(v, t)]
 
@@ -105,6 +106,7 @@ class _Compiled:
                         spec = _Specialisation(ir, source, getattr(module, self._generated_name()), written, pairs,
                                                write_locs)
                     spec.compile_job = job
+                    spec.sequences = any(isinstance(t, Sequence) for t in types)
                     if not hasattr(spec.compiled, "signatures"):  # NUMBA_DISABLE_JIT: nothing more compiles
                         job.finish()
                     self.specialisations[types] = spec
@@ -159,7 +161,7 @@ class Jit(_Compiled):
     def __call__(self, *args, **kwargs):
         _, values, types = self._types(args, kwargs)
         spec = self._specialise(types)
-        return self._run(spec, self._flat(values, types))
+        return self._run(spec, self._flat(spec, values, types))
 
 
 def _placeholder(block):
@@ -239,7 +241,7 @@ class Grad(_Compiled):
         names, values, types = self._types(args, kwargs)
         wrt = self._wrt(names, types)
         spec = self._specialise(types + (wrt,))
-        flat = self._flat(values, types)
+        flat = self._flat(spec, values, types)
         if spec.overlap_pairs:  # the fast path (nothing written) costs this one test
             for k, m in spec.overlap_pairs:
                 if _may_share_memory(flat[k], flat[m]):

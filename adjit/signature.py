@@ -56,8 +56,6 @@ def unflatten(t, flat):
 
 
 def type_of(value, name, func_name):
-    if isinstance(value, (tuple, list)) and type(value) in (tuple, list):  # not a namedtuple: its fields have names
-        return Sequence(type(value).__name__, tuple(type_of(v, f"{name}[{k}]", func_name) for k, v in enumerate(value)))
     if isinstance(value, (bool, np.bool_)):
         return BOOL
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):
@@ -78,6 +76,8 @@ def type_of(value, name, func_name):
                 f"argument {name!r} of {func_name}() is an array of {value.dtype}, which adjit does not accept",
                 hint=f"convert it, e.g. {name}.astype(np.float64); adjit accepts {ACCEPTED}")
         return Array(t, value.ndim)
+    if type(value) in (tuple, list):  # (not a namedtuple: its fields have names)
+        return Sequence(type(value).__name__, tuple(type_of(v, f"{name}[{k}]", func_name) for k, v in enumerate(value)))
     if type(value).__module__.startswith("adjit.tape"):  # a tape scalar or array: adjit.tape.grad(adjit.grad(f))
         raise AdjitTypeError(
             f"argument {name!r} of {func_name}() is a value being differentiated by adjit.tape: adjit.tape cannot "
