@@ -50,7 +50,9 @@ def recorded(name, data, min_runs, min_seconds):
 def generated(name, data, min_runs, min_seconds, max_work, evals=None):
     tool = Tool()
     tool.handle({"id": 0, "kind": "start", "eval": name})
-    assert tool.handle({"id": 1, "kind": "define", "module": name})["success"]
+    defined = tool.handle({"id": 1, "kind": "define", "module": name})
+    if not defined["success"]:
+        raise RuntimeError(f"{name}: define failed: {defined['error']}")
     table = {}
     for inp, description in workloads(name, Path(data) / "adbench", max_work, evals):
         for slot, function in enumerate(FUNCTIONS[name]):
