@@ -197,8 +197,9 @@ class Grad(_Compiled):
             if not -len(types) <= k < len(types):
                 raise GradientError(f"argnums={k} is out of range: {self.py_func.__name__}() has {len(types)} argument(s)")
             k %= len(types)
-            for t, name in zip(leaves(types[k]), leaf_names(types[k], names[k])):
+            for j, t in enumerate(leaves(types[k]) if isinstance(types[k], Sequence) else (types[k],)):
                 if not (t == F64 or (is_array(t) and t.dtype == F64)):
+                    name = leaf_names(types[k], names[k])[j]  # params[2] for an item of a tuple
                     inside = f" (in {names[k]!r}, whose gradient has one entry per item)" if name != names[k] else ""
                     raise GradientError(
                         f"cannot differentiate with respect to {'argument ' if not inside else ''}{name!r} of "
