@@ -219,7 +219,7 @@ class Grad(_Compiled):
         verify(fn)
         if fn.returns_tuple or len(fn.body.yields) != 1 or fn.body.yields[0].type != F64:
             got = "nothing" if not fn.body.yields else (
-                "a tuple" if fn.returns_tuple else f"a {fn.body.yields[0].type}")
+                "a tuple" if fn.returns_tuple else describe_type(fn.body.yields[0].type))
             line = fn.return_lines[0] if fn.return_lines else None
             import linecache
             raise GradientError(f"{self.py_func.__name__}() must return a float to be differentiated; it returns {got}",
