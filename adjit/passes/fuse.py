@@ -39,7 +39,7 @@ import os
 from ..ir.alias import MemoryModel
 from ..ir.builder import Builder
 from ..ir.core import Block, Op, Value, count_uses, replace_uses, walk_ops
-from ..ir.primitives import PRIMITIVES, writes_memory
+from ..ir.primitives import PRIMITIVES, makes_view, writes_memory
 from ..ir.types import BOOL, F64, I64, Array, is_array
 from .dce import dce
 
@@ -109,9 +109,11 @@ class _Shapes:
         ndim = v.type.ndim
         op = self.defn.get(v)
         opaque = tuple(("u", v, k) for k in range(ndim))
-        if op is None:  # a parameter (or a loop-carried value: opaque)
+        if op is None:  # a parameter or a loop-carried value: its own extents
             return tuple(("p", v, k) for k in range(ndim))
         p = op.prim
+        if p not in PRIMITIVES:  # an if or loop result
+            return opaque
         if p in ("zeros", "ones", "empty", "full"):
             sizes = op.args[:-1] if p == "full" else op.args
             return tuple(self.int_sym(a) for a in sizes)
@@ -319,9 +321,10 @@ class _Fuser:
             used.update(o.args)
             for b in o.blocks:
                 used.update(b.yields)
-            reads |= self._roots(o.args)
             if o.prim in ("for", "while", "if"):
                 continue
+            if not (o.prim == "shape" or makes_view(o.prim)):  # these read no element
+                reads |= self._roots(o.args)
             effect = PRIMITIVES[o.prim].effect if o.prim in PRIMITIVES else "write"
             if writes_memory(o.prim):
                 writes |= self._roots(o.args[:1])
@@ -413,12 +416,15 @@ class _Fuser:
         b = Builder()
         pre = Block()
         b.blocks = [pre]
-        views = {}
+        views, made = {}, {}
         for m in g.members:
             if m.op.prim in ("view_add", "view_store"):
-                views[m.op] = b.emit("view", list(m.op.args[:-1]), dict(m.op.attrs))
-                self.shapes.memo[views[m.op]] = self.shapes.view_dims(m.op.args[0], m.op.args[1:-1],
-                                                                      m.op.attrs["spec"])
+                base, parts, spec = m.op.args[0], m.op.args[1:-1], m.op.attrs["spec"]
+                key = (base, spec, *(p.const or p for p in parts))  # d_x[:-1] written twice: one view
+                if key not in made:
+                    made[key] = b.emit("view", [base, *parts], dict(m.op.attrs))
+                    self.shapes.memo[made[key]] = self.shapes.view_dims(base, parts, spec)
+                views[m.op] = made[key]
         shaped = self._shaped(g, views)
         extents, sources = [], []
         for j, sym in enumerate(g.shape):
@@ -493,10 +499,23 @@ class _Fuser:
             if self.uses.get(r, 0) > internal:
                 arrays[r] = b.emit("empty", extents, {"dtype": r.type.dtype})
                 arrays[r].hint = r.hint
+        # ``unbroadcast(c, x)`` of equal shapes is ``c`` itself (the runtime helper returns a
+        # contiguous c as it is): one array for both when neither is ever written
+        same = {}
+        for m in g.members:
+            r = m.op.result if m.kind == "ident" else None
+            c = r is not None and same.get(m.op.args[0], m.op.args[0])
+            if r in arrays and c in g.elem and not (self.mm.written(r) or self.mm.written(c)):
+                same[r] = c
+                del arrays[r]
+                if c not in arrays:
+                    arrays[c] = b.emit("empty", extents, {"dtype": c.type.dtype})
+                    arrays[c].hint = c.hint
         zero = b.const(0.0)
         ops, results = self._nest(g, extents, [zero for _ in reductions], arrays, views)
         b.block.ops.extend(ops)
         outputs = dict(arrays)
+        outputs.update((r, arrays[c]) for r, c in same.items())
         for m, res in zip(reductions, results):
             if m.kind == "mean":
                 count = extents[0]
