@@ -294,6 +294,11 @@ def zip_of_arrays(x):
     return s
 
 
+def tuple_item_assigned(params, x):
+    params[0] = x  # <- here (a list argument is not changed by compiled code)
+    return x
+
+
 def builtin_max_2d(a):
     return max(a)  # <- here (compares rows: NumPy's ambiguous truth value)
 
@@ -709,6 +714,7 @@ FRONTEND_CASES += [
     (tuple_slice_variable, ((A1, A1), 1), UnsupportedSyntaxError),
     (zip_of_arrays, (A1,), UnsupportedSyntaxError),
     (builtin_max_2d, (A2,), AdjitTypeError),
+    (tuple_item_assigned, ([A1, A1], 1.0), UnsupportedSyntaxError),
 ]
 
 # known adjit bugs: the case is kept, marked as an expected failure

@@ -288,6 +288,10 @@ class Translator:
             for t, v in zip(target.elts, value.items):
                 self.assign_target(t, v, node)
         elif isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Name) and isinstance(self.b.vars.get(target.value.id), _TupVar):
+                raise self.error(UnsupportedSyntaxError, node, f"cannot assign to an item of the tuple (or list) "
+                                 f"{target.value.id!r}: compiled code does not change tuples or lists",
+                                 hint=f"build a new tuple, e.g. {target.value.id} = (x, {target.value.id}[1])")
             from . import numpy_index  # integer-array and mask indexing (issue 14)
             if numpy_index.write(self, target, value, node):
                 return
