@@ -191,6 +191,9 @@ class ReverseMode:
         self.order_free = {}  # for loop -> do its reverse iterations commute (_order_free)
         self.fused = {}  # accumulation loop -> {carried index: its (constant) adjoint}; see _accumulation_loop
         self.scratch = set()  # the scratch arrays of fused loops (_private_memory)
+        self.checkpointed = set()  # loops recomputed one iteration at a time in the reverse (_checkpoint)
+        self.not_checkpointed = set()
+        self.recording = True
 
     # ---- restrictions -------------------------------------------------------------------------
     def _check_arrays(self):
@@ -239,17 +242,27 @@ class ReverseMode:
         self._dry_run()
         self.shape_only = {v for v, uses in self._placeholders.items() if all(shape_only(u, self._uses)
                                                                               for u in uses)}
-        if self.shape_only:
+        # a loop is recomputed per iteration only if that saves tapes of its nested loops
+        useless = {op for op in self.checkpointed if not any(
+            self.defs[v].loop in self._loops_inside(op)[1:] and not self._recomputable(v) for v in self.needed)}
+        self.checkpointed -= useless
+        self.not_checkpointed |= useless
+        if self.shape_only or useless:
             self._dry_run()
         # Real run.
         self.mode = "real"
         self.owned = {}
-        self.reserved = set()  # nested loops whose tapes were reserved before an outer loop
+        self.reserved = {}  # nested loops whose tapes were reserved before an outer loop
+        self.recording = True  # False while a checkpointed loop runs in the forward sweep
         self.taped = {}  # loop op -> [values taped in its body]
         for v in self.needed:
             d = self.defs[v]
-            if d.loop is not None and d.loop not in self.fused and not d.iv and not self._recomputable(v):
+            if d.loop is not None and d.loop not in self.fused and d.loop not in self.checkpointed and not d.iv \
+                    and not self._recomputable(v):
                 self.taped.setdefault(d.loop, []).append(v)
+        for op in self.checkpointed:  # what an iteration starts from: its carried values
+            self.taped[op] = list(op.blocks[0].params[1:])
+            self.needed.update(self.taped[op])
         for vs in self.taped.values():
             vs.sort(key=lambda v: v.id)
         b = Builder(missing=self._missing)
@@ -342,7 +355,8 @@ class ReverseMode:
     def _cheap(self, v):
         """Does the reverse sweep have primal `v` without taping anything for it?"""
         d = self.defs[v]
-        if d.loop is None or d.loop in self.fused or d.iv or any(v in frame for frame in self.frames):
+        if d.loop is None or d.loop in self.fused or d.loop in self.checkpointed or d.iv or \
+                any(v in frame for frame in self.frames):
             return True
         if v in self.dim_values or v in self.shape_only or not self._recomputable(v):
             return False
@@ -421,7 +435,14 @@ class ReverseMode:
                     b.set(("tape", v.id), tape)
         elif op.prim == "for":  # a nested for: make room for all its iterations at once
             self._reserve(op)
-        if op.prim == "for":
+        snapshots = self._checkpoint_memory(op) if op in self.checkpointed else []
+        for a in snapshots:  # the memory an iteration writes, as it starts (see _checkpoint_memory)
+            tape = b.emit("array_tape", [], {"type": Array(a.type.dtype, a.type.ndim + 1)})
+            tape.hint = "snap_" + (a.hint or "a")
+            b.set(("snap", a.id), tape)
+        if op in self.checkpointed:
+            self.recording = False  # its nested loops are taped when it is recomputed
+        elif op.prim == "for":
             self._reserve_nest(op)
         carried = op.blocks[0].params[1:] if op.prim == "for" else op.blocks[0].params
         inits = op.args[3:] if op.prim == "for" else op.args
@@ -434,6 +455,8 @@ class ReverseMode:
             for p, k in zip(carried, keys):
                 self.fmap[p] = b.vars[k]
                 self._remember(p, self.fmap[p])
+            for a in snapshots:
+                b.emit("tape_append", [b.vars[("snap", a.id)], b.emit("copy", [self.fmap[a]])])
 
         def leave(body):
             for k, y in zip(keys, body.yields):
@@ -464,23 +487,26 @@ class ReverseMode:
                 self._forward_block(body)
                 leave(body)
             b.while_(test, run)
+        if op in self.checkpointed:
+            self.recording = True
         for r, k in zip(op.results, keys):
             self.fmap[r] = b.vars.pop(k)
             self._remember(r, self.fmap[r])
 
-    def _reserve(self, loop, count=None):
-        """Before a nested `for`, grow its tapes to hold its trip count (or `count`) more entries."""
+    def _reserve(self, loop, count=None, by=None):
+        """Before a nested `for`, grow its tapes to hold its trip count (or `count`, reserved
+        before loop `by`) more entries."""
         vals = [v for v in self.taped.get(loop, ()) if not is_array(v.type)]  # arrays go on lists
-        if not vals or loop in self.reserved:
-            return
+        if not vals or not self.recording or self.reserved.get(loop, by) is not by:
+            return  # (reserved before an outer loop already; a body built twice reserves again)
         b = self.b
         needed = b.emit("add", [b.vars[("cnt", id(loop))], count or self.fmap[loop.attrs["trip"]]])
         for v in vals:
             b.set(("tape", v.id), b.emit("tape_reserve", [b.vars[("tape", v.id)], needed]))
-        if count is not None:
-            self.reserved.add(loop)
+        if by is not None:
+            self.reserved[loop] = by
 
-    def _reserve_nest(self, op):
+    def _reserve_nest(self, op, once=False):
         """Before `for` loop `op`, reserve the tapes of the `for` loops nested in it (through
         `for` bodies) whose bounds do not change while `op` runs: once for all their iterations,
         instead of once per iteration of the loops around them.  In a fused loop, whose
@@ -496,15 +522,23 @@ class ReverseMode:
                 trip = b.emit("range_len", [self.fmap[a] if a not in inside else b.const(a.const[0], a.type)
                                             for a in loop.args[:3]])
                 count = trip if factor is None else b.emit("mul", [factor, trip])
-                self._reserve(loop, count)
+                self._reserve(loop, count, op)
                 visit(loop.blocks[0], count)
-        visit(op.blocks[0], None if op in self.fused else self.fmap[op.attrs["trip"]])
+        visit(op.blocks[0], None if once or op in self.fused else self.fmap[op.attrs["trip"]])
 
     def _push(self, loop):
         vals = self.taped.get(loop)
-        if not vals:
-            return
         b = self.b
+        if loop in self.checkpointed:  # the values of its body are recomputed, not kept
+            for v in self.needed:
+                if self.defs[v].loop is loop and v not in vals:
+                    b.vars.pop(("p", v.id), None)
+        elif not self.recording:  # nested in a loop that is recomputed: taped then
+            for v in vals or ():
+                b.vars.pop(("p", v.id), None)
+            return
+        if vals is None or (not vals and loop not in self.checkpointed):
+            return
         cnt = b.vars[("cnt", id(loop))]
         numbers = [v for v in vals if not is_array(v.type)]
         if loop.prim == "while" and numbers:  # a for loop made room for its iterations before it started
@@ -561,7 +595,8 @@ class ReverseMode:
         d = self.defs[v]
         if v.const is not None and d.loop is None:  # (in the dry run too: it tells constant adjoints)
             return self.b.const(v.const[0], v.type)
-        if d.loop in self.fused and not d.iv:  # the adjoint runs in the same iteration: as computed
+        if (d.loop in self.fused or d.loop in self.checkpointed) and not d.iv:
+            # the adjoint runs right after the iteration is computed (fused), or recomputed
             if self.mode == "dry":
                 self.needed.add(v)
                 return Value(v.type, v.hint)
@@ -900,6 +935,9 @@ class ReverseMode:
                 if consts:
                     self.fused[op] = consts
                     self.scratch |= self._private_memory(op)
+        if self.mode == "dry" and op not in self.fused and op not in self.not_checkpointed and \
+                self._checkpoint_memory(op) is not None:
+            self.checkpointed.add(op)
         if op in self.fused and self.mode == "real":
             # fused with the forward loop (_fused_adjoint): the init's adjoint is the constant's
             for k, g in self.fused[op].items():
@@ -930,7 +968,7 @@ class ReverseMode:
         def run(i):
             self.frames.append({} if iv is None else {iv: i})
             taped = self.taped.get(op) if self.mode == "real" else None
-            if taped:
+            if taped or (taped is not None and op in self.checkpointed):
                 cnt = b.emit("sub", [b.vars[("cnt", id(op))], b.const(1)])
                 cnt.hint = "top"
                 b.set(("cnt", id(op)), cnt)
@@ -938,6 +976,8 @@ class ReverseMode:
                     popped = b.emit("tape_row" if is_array(v.type) else "load", [b.vars[("tape", v.id)], cnt])
                     popped.hint = v.hint
                     self.frames[-1][v] = popped
+                if op in self.checkpointed:
+                    self._recompute_iteration(op, i, cnt)
             for p, y, _, _ in slots:
                 self.accumulate(y, b.vars[("dc", p.id)])
             for j in sigma:  # this iteration's carried array sigma(j) became the next one's j
@@ -957,6 +997,62 @@ class ReverseMode:
         for j in sigma:
             b.vars.pop(key + (j,))
 
+
+    # ---- checkpointed loops: each iteration recomputed in the reverse sweep ----------------------------
+    def _checkpoint_memory(self, op):
+        """The arrays to snapshot per iteration if top-level `for` loop `op` is to be recomputed
+        one iteration at a time in the reverse sweep, or None if it is not.  Instead of taping
+        what its nested loops need across all iterations (the gradbench ode: four numbers per
+        entry and step, megabytes of fresh pages per call), the forward sweep keeps what each
+        iteration starts from: its carried numbers and a copy of the memory it writes; the
+        reverse of an iteration restores that memory, runs the iteration again (taping its
+        nested loops for this one iteration) and reverses it, as an expert's adjoint does.
+        Conditions: no carried arrays; a nested loop; the memory written from outside the body
+        is 1-d arrays each filled by a nested `for` over its whole length (so a copy costs
+        about what an iteration writes anyway); arrays read are not written after the loop
+        (recomputing reads them in the reverse sweep).  `build` keeps the choice only where
+        nested loops would tape something."""
+        if op.prim != "for" or op not in self.fn.body.ops or op in self.permuted:
+            return None
+        body = op.blocks[0]
+        inner = list(walk_ops(body))
+        loops = [o for o in inner if o.prim in ("for", "while")]
+        if any(is_array(p.type) for p in body.params[1:]) or not loops or \
+                any(o.prim in _NO_REVERSE_RULE for o in inner):
+            return None
+        local = {r for o in inner for r in o.results} | {p for o in loops for blk in o.blocks for p in blk.params}
+        roots = []
+        for o in inner:
+            if writes_memory(o.prim) and not all(r in local for r in self.mem.roots(o.args[0])):
+                a = o.args[0]
+                if not self.mem.is_root(a) or a.type.ndim != 1 or self.defs[a].loop is not None:
+                    return None
+                if a not in roots:
+                    roots.append(a)
+        for a in roots:
+            if not any(lp.prim == "for" and self.shapes.dims(a) == (self.shapes.int_key(lp.args[1]),) and any(
+                    st.prim == "store" and st.args[0] is a and st.args[1] is lp.blocks[0].params[0]
+                    for st in lp.blocks[0].ops) for lp in loops):
+                return None
+        for o in inner:
+            for x in o.args:
+                if is_array(x.type) and x not in local and not (self.mem.roots(x) <= set(roots)) \
+                        and self.mem.written_after(x, op):
+                    return None
+        return roots
+
+    def _recompute_iteration(self, op, iv, cnt):
+        """In the reverse of checkpointed loop `op`: restore the memory the iteration started
+        with (tape row `cnt`), then run the iteration again, taping its nested loops."""
+        b, body = self.b, op.blocks[0]
+        for a in self._checkpoint_memory(op):
+            row = b.emit("tape_row", [b.vars[("snap", a.id)], cnt])
+            b.emit("view_store", [self.fmap[a], row], {"spec": (("s", False, False, False),) * a.type.ndim})
+        self.fmap[body.params[0]] = iv
+        for p in body.params[1:]:
+            self.fmap[p] = self.frames[-1][p]
+        self._reserve_nest(op, once=True)
+        self._forward_block(body)
 
     # ---- accumulation loops: the adjoint fused with the forward loop ---------------------------------
     def _order_free(self, op, private=frozenset()):
