@@ -23,6 +23,7 @@ from .ad.batched import BatchedForward, Unbatchable, dims, size
 from .ad.forward import forward
 from .ad.reverse import vjp as reverse_vjp
 from .api import Grad, Jit, _Compiled
+from .compile_feedback import logger
 from .errors import AdjitError, GradientError, user_facing
 from .frontend import translate
 from .ir import verify
@@ -408,7 +409,9 @@ class JacFwd(_Transformation):
                 if not BATCHED:
                     raise Unbatchable("off")
                 fns.append(batched_jacobian_ir(ir, out_index, list(wrt)))
-            except Unbatchable:  # an op with no batched form: one sweep per direction
+            except Unbatchable as e:  # an op with no batched form: one sweep per direction
+                logger.debug("%s: `%s` has no batched forward rule; one sweep per direction",
+                             self._generated_name(), e)
                 fns.append(jacobian_ir(forward(ir, wrt), len(types), out_index, list(wrt)))
         out = dce(simplify(_joined(fns, len(ir.body.yields))))
         verify(out)
