@@ -23,10 +23,35 @@ TOLERANCE = 1e-5
 VARIANTS = ("ff", "fr", "rf", "rr")
 
 
-def derivative(mode, f, argnums):
-    """The derivative of f in `argnums` in mode "f" (forward: ``adjit.jacfwd``, which gives
-    numbers for numbers) or "r" (reverse: ``adjit.grad``)."""
-    return (adjit.jacfwd if mode == "f" else adjit.grad)(f, argnums=argnums)
+def derivative(mode, f, only_first=False):
+    """The derivative of f(a, b, c0, c1) in (a, b), as a function of (a, b, c0, c1) that
+    returns the pair; with `only_first`, in a only (the pair's second entry is 0).
+
+    Mode "r" is reverse (``adjit.grad``).  Mode "f" is forward: one ``adjit.jvp`` per
+    direction, along (1, 0, 0, 0) and (0, 1, 0, 0).  ``adjit.jacfwd(f, argnums=(0, 1))``
+    gives the same numbers, but inside compiled code each of its calls allocates three
+    small arrays for its tangent lanes, which made the inner-forward variants 20-100x
+    slower than with jvp (see docs/gradbench.md).
+    """
+    if mode == "r":
+        if not only_first:
+            return adjit.grad(f, argnums=(0, 1))
+        slope = adjit.grad(f, argnums=0)
+
+        def first_of_pair(a, b, c0, c1):
+            return slope(a, b, c0, c1), 0.0
+        return first_of_pair
+    if only_first:
+        def forward_first(a, b, c0, c1):
+            value, da = adjit.jvp(f, (a, b, c0, c1), (1.0, 0.0, 0.0, 0.0))
+            return da, 0.0
+        return forward_first
+
+    def forward_pair(a, b, c0, c1):
+        value, da = adjit.jvp(f, (a, b, c0, c1), (1.0, 0.0, 0.0, 0.0))
+        value, db = adjit.jvp(f, (a, b, c0, c1), (0.0, 1.0, 0.0, 0.0))
+        return da, db
+    return forward_pair
 
 
 def minimise(f, gradient):

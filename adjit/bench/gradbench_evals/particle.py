@@ -11,7 +11,7 @@ interpolation along its velocity, and the objective is that point's first coordi
 squared.  The answer is the w that minimises it, found from the given start by
 gradient descent (the second derivative: the gradient of a function that computes
 gradients).  The variants name the mode of the outer and the inner derivative:
-f = forward (``adjit.jacfwd``, a number for a number), r = reverse (``adjit.grad``).
+f = forward (``adjit.jvp``), r = reverse (``adjit.grad``).
 
 Each variant is built by the same two factories, as a user would write it once: the
 inner derivative is a closure of ``euler_objective``, and the outer derivative a closure
@@ -26,21 +26,22 @@ from . import Eval, EvalFunction, to_float
 from .descent import VARIANTS, derivative, minimise
 
 
-def potential(x0, x1, w):
+def potential(x0, x1, w, unused):
     return (1.0 / math.sqrt((x0 - 10.0) ** 2 + (x1 - (10.0 - w)) ** 2)
             + 1.0 / math.sqrt((x0 - 10.0) ** 2 + x1 ** 2))
 
 
 def euler_objective(force):
-    """x0(t_f)^2 as a function of w, where force(x0, x1, w) is the gradient of p in x."""
-    def objective(w):
+    """x0(t_f)^2 as a function of w (and of three constants, unused: the solver's calling
+    convention), where force(x0, x1, w, 0) is the gradient of p in x."""
+    def objective(w, unused, c0, c1):
         x0 = 0.0
         x1 = 8.0
         v0 = 0.75
         v1 = 0.0
         dt = 0.1
         while True:
-            g0, g1 = force(x0, x1, w)
+            g0, g1 = force(x0, x1, w, 0.0)
             n0 = x0 + dt * v0
             n1 = x1 + dt * v1
             if n1 <= 0.0:
@@ -60,15 +61,8 @@ def variant(modes):
 
     The solver works on two numbers; w is the first, and the second is a constant with
     a zero derivative, so the steps are those of the one-dimensional descent."""
-    objective = euler_objective(derivative(modes[1], potential, (0, 1)))
-    slope = derivative(modes[0], objective, 0)
-
-    def objective_of_pair(w, unused, c0, c1):
-        return objective(w)
-
-    def gradient_of_pair(w, unused, c0, c1):
-        return slope(w), 0.0
-    argmin = minimise(objective_of_pair, gradient_of_pair)
+    objective = euler_objective(derivative(modes[1], potential))
+    argmin = minimise(objective, derivative(modes[0], objective, only_first=True))
 
     def particle(w0):
         w, unused = argmin(w0, 0.0, 0.0, 0.0)

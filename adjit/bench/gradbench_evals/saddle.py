@@ -10,8 +10,8 @@ given start for every descent:
 2. r2 = argmax of f(r1, p2) over p2.
 
 The output is r1 and r2, four numbers.  The variants name the mode of the outer and the
-inner derivative, f = forward (``adjit.jacfwd``), r = reverse (``adjit.grad``); step 2
-uses the outer one.  As in ``particle``, one factory builds all four, and each is one
+inner derivative, f = forward (``adjit.jvp``, one per direction), r = reverse
+(``adjit.grad``); step 2 uses the outer one.  As in ``particle``, one factory builds all four, and each is one
 compiled function.
 """
 import adjit
@@ -40,10 +40,10 @@ def outer_cost(inner_ascent):
 def variant(modes):
     """The compiled saddle search for one variant ("rf": outer reverse, inner forward);
     every derivative is in the descent's point, the first two arguments."""
-    inner_ascent = maximise(inner_objective, derivative(modes[1], inner_objective, (0, 1)))
+    inner_ascent = maximise(inner_objective, derivative(modes[1], inner_objective))
     cost = outer_cost(inner_ascent)
-    outer_descent = minimise(cost, derivative(modes[0], cost, (0, 1)))
-    last_ascent = maximise(inner_objective, derivative(modes[0], inner_objective, (0, 1)))
+    outer_descent = minimise(cost, derivative(modes[0], cost))
+    last_ascent = maximise(inner_objective, derivative(modes[0], inner_objective))
 
     def saddle(start):
         x1, y1 = outer_descent(start[0], start[1], start[0], start[1])
