@@ -1029,6 +1029,8 @@ class ReverseMode:
                     return None
                 if a not in roots:
                     roots.append(a)
+        if any(is_array(y.type) and self.mem.roots(y) & set(roots) for y in self.fn.body.yields):
+            return None  # (an output: the reverse sweep's restores would change it)
         for a in roots:
             if not any(lp.prim == "for" and self.shapes.dims(a) == (self.shapes.int_key(lp.args[1]),) and any(
                     st.prim == "store" and st.args[0] is a and st.args[1] is lp.blocks[0].params[0]
