@@ -701,3 +701,13 @@ def test_jit_of_grad_computes_the_gradient():
     x = X3[1]
     g = adjit.jit(adjit.grad(loop_fn))
     close(g(x, 3), cd_jacobian(loop_fn, [x, 3], 0))
+
+
+def test_hessian_of_the_bench_problem_equals_the_hand_written_ones():
+    from adjit.bench.problems.derivatives import rosenbrock_hessian, rosenbrock_hessian_dense
+    from adjit.bench.problems.rosenbrock import rosenbrock
+    x = np.random.default_rng(5).uniform(-1.2, 1.2, 6)
+    H = adjit.hessian(rosenbrock)(x)
+    close(H, rosenbrock_hessian(x)[1][0], rtol=1e-12, atol=1e-12)
+    close(H, rosenbrock_hessian_dense(x)[1][0], rtol=1e-12, atol=1e-12)
+    close(H, cd_jacobian(adjit.grad(rosenbrock), [x], 0), rtol=1e-6, atol=1e-5)
