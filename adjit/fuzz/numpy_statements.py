@@ -14,6 +14,8 @@ program at every point and the derivative exists there:
 * ``np.cumprod`` and ``np.kron`` see bounded values, so products stay small;
 * index arrays are constants in bounds for every drawn shape (with repeats and negative
   indices); masks are only read inside a ``np.sum`` (the selection's size is data-dependent);
+* ``np.squeeze`` always names its axis (without one adjit refuses: it needs the rank when it
+  compiles);
 * writes go into new arrays (``fresh_array``) or views of them, never into read-only views
   (``np.diagonal``) or into the arguments.
 
@@ -260,7 +262,7 @@ class NumpyStatements:
             (f"np.concatenate(({M}, {self._e(scope, (r, 1))}), 1)", (r, c + 1)),
             (f"np.stack(({u}, {self._e(scope, (n,))}), -1)", (n, 2)),
             (f"np.expand_dims({u}, {self.pick([0, 1])})", None),
-            (f"np.squeeze({M}[:, 1:2])", (r,)), (f"np.squeeze({M}[None], axis=0)", (r, c)),
+            (f"np.squeeze({M}[:, 1:2], axis=1)", (r,)), (f"np.squeeze({M}[None], axis=0)", (r, c)),
             (f"np.atleast_2d({u})", (1, n)), (f"np.atleast_1d({u})", (n,)),
             (f"np.sum(np.transpose(np.stack(({M}, {self._e(scope, (r, c))})), (1, 2, 0)) * np.arange(1.0, 3.0), "
              f"axis=-1)", (r, c)),
@@ -406,7 +408,7 @@ class NumpyStatements:
                 scope[V] = sh
         elif form == "view1":   # 1-D views: squeeze, [..., j], flip, a None-indexed row
             self.emit(indent, f"{P} = {self.fresh_array(scope, (r, c))}")
-            view, m = self.pick([(f"np.squeeze({P}[:, 1:2])", r), (f"{P}[..., {c - 1}]", r),
+            view, m = self.pick([(f"np.squeeze({P}[:, 1:2], axis=-1)", r), (f"{P}[..., {c - 1}]", r),
                                  (f"np.flip({P}[0])", c), (f"{P}[None][0, 1]", c)])
             self.emit(indent, f"{V} = {view}")
             self.write_1d(indent, scope, V, m)

@@ -23,6 +23,7 @@ import pytest
 import adjit
 import adjit.tape
 from adjit.fuzz.campaign import Campaign
+from adjit.fuzz.generator import DEFAULT_FEATURES
 
 INTERPRETED_PROGRAMS = 150
 COMPILED_PROGRAMS = 15
@@ -50,11 +51,15 @@ def test_generated_programs_interpreted():
     print(proc.stdout[-3000:])
     assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
     assert f"interpreted  {INTERPRETED_PROGRAMS:>11}" in proc.stdout
+    for feature in ("custom_rule", "jacobians"):
+        assert f" {feature} " in proc.stdout, feature   # the features occurred
+    assert "Hessians checked" in proc.stdout
 
 
 def test_generated_programs_compiled(monkeypatch):
     monkeypatch.setenv("ADJIT_CACHE_DIR", CACHE_DIR)
-    c = Campaign(save_dir=os.path.join(SAVE_DIR, "compiled"), max_failures=1,
+    # the Jacobian oracles compile five more objects a program (Numba: seconds each): interpreted only
+    c = Campaign(features=DEFAULT_FEATURES - {"jacobians"}, save_dir=os.path.join(SAVE_DIR, "compiled"), max_failures=1,
                  origin="tests/fuzz/test_generated.py::test_generated_programs_compiled").run(COMPILED_PROGRAMS, 0)
     print(dict(c.stats), dict(c.refusals))
     assert not c.failures, _failures_text(c.failures)
