@@ -198,14 +198,6 @@ def _trace(tr, args, node, path):
     return tr.b.emit("trace", [x])
 
 
-def _norm(tr, args, node, path):
-    (x,) = args
-    _need_array(tr, x, node, path)
-    if x.type.ndim > 2:
-        raise tr.error(UnsupportedSyntaxError, node, f"{path}() of a {x.type.ndim}-d array is not supported")
-    return tr.b.emit("norm", [x])
-
-
 def _transpose_call(tr, args, node, path):
     (x,) = args
     _need_array(tr, x, node, path)
@@ -315,7 +307,7 @@ _REDUCTION_METHODS = {"sum": "sum", "mean": "mean", "max": "amax", "min": "amin"
 # numpy function -> (number of positional arguments, handler(tr, args, node, path))
 ARRAY_FUNCTIONS = {
     np.dot: (2, _dot), np.matmul: (2, lambda tr, args, node, path: matmul(tr, *args, node, path)),
-    np.outer: (2, _outer), np.inner: (2, _inner), np.trace: (1, _trace), np.linalg.norm: (1, _norm),
+    np.outer: (2, _outer), np.inner: (2, _inner), np.trace: (1, _trace),
     np.transpose: (1, _transpose_call), np.ravel: (1, _ravel), np.where: (3, _where), np.clip: (3, _clip),
     np.reshape: (2, lambda tr, args, node, path: _reshape(tr, args[0], [args[1]], node, path)),
 }

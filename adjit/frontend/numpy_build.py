@@ -84,10 +84,9 @@ def array(tr, node, path, copy=True):
     arrays_in = [v for v in leaves if is_array(v.type)]
     if arrays_in:
         return _stacked(tr, nested, shape, args, node, path)
-    if not shape:
-        raise tr.error(UnsupportedSyntaxError, node, f"{path}() of a number (a 0-d array) is not supported",
-                       hint="use the number itself")
     types = {v.type for v in leaves}
+    if not shape:  # a 0-d array is a number in adjit (as a 0-d array argument is)
+        return tr.b.cast(nested, _dtype_arg(tr, args.get("dtype"), node, path, nested.type))
     dtype = BOOL if types == {BOOL} else promote(*types) if leaves else F64
     dtype = _dtype_arg(tr, args.get("dtype"), node, path, dtype)
     for v in leaves:

@@ -29,16 +29,11 @@ def _trivial(p):
 def _parts(tr, e):
     """(array, [(kind, node, value)]) when the index has an index array or a mask, else None."""
     raw = list(e.slice.elts) if isinstance(e.slice, ast.Tuple) else [e.slice]
-    if all(_trivial(p) for p in raw) or isinstance(e.slice, ast.List) and False:
-        return None
-    if not any(not _trivial(p) for p in raw):
+    if all(_trivial(p) for p in raw):  # (a list, x[[0, 2]], is an index array: fancy indexing, as NumPy)
         return None
     arr = tr.expr(e.value)
     if not (isinstance(arr, Value) and is_array(arr.type)):
         return None
-    if isinstance(e.slice, ast.List):
-        raise tr.error(UnsupportedSyntaxError, e, "indexing with a list (fancy indexing) is not supported",
-                       hint="index with an array: x[np.array([0, 2])]")
     from .numpy_stats import is_none
     parts = _expand_ellipsis(tr, raw, arr.type.ndim, e)
     out, found = [], False
@@ -48,7 +43,7 @@ def _parts(tr, e):
         elif is_none(tr, p):
             out.append(("none", p, None))
         else:
-            v = tr.expr(p)
+            v = _list_index(tr, p, e) if isinstance(p, ast.List) else tr.expr(p)
             if isinstance(v, Value) and is_array(v.type):
                 found = True
                 out.append(("mask" if v.type.dtype == BOOL else "array", p, v))
@@ -60,6 +55,18 @@ def _parts(tr, e):
         raise tr.error(UnsupportedSyntaxError, e, "None (np.newaxis) together with an index array is not supported",
                        hint="index first, then add the axis: y = x[idx]; y[:, None]")
     return arr, out
+
+
+def _list_index(tr, p, e):
+    """A list literal used as an index (fancy indexing): an int (or bool) array of its numbers."""
+    from .numpy_build import _flat, _leaves, _shape_of, from_numbers
+    nested = _leaves(tr, p, e)
+    shape, leaves = _shape_of(tr, nested, e), _flat(nested)
+    if not leaves or any(is_array(v.type) or v.type == F64 for v in leaves):
+        raise tr.error(UnsupportedSyntaxError, e, "indexing with a list (fancy indexing) takes a list of ints or "
+                       "bools here", hint="index with an array: x[np.array([0, 2])]")
+    dtype = BOOL if all(v.type == BOOL for v in leaves) else I64
+    return from_numbers(tr, shape, leaves, dtype)
 
 
 def _shape(tr, a, d):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import AdjitTypeError, UnsupportedSyntaxError
 from ..ir.core import Value
-from ..ir.types import BOOL, F64, I64, is_array
+from ..ir.types import BOOL, F64, I64, Array, is_array
 from .arrays import FULL_SLICE, _axis
 from .numpy_stats import bind, is_none
 
@@ -136,8 +136,11 @@ def permute(tr, x, axes):
 def _transpose(tr, node, path, x=None):
     if x is None:
         a = bind(tr, node, path, ["a", "axes"])
-        if "axes" not in a or (isinstance(a["axes"], ast.Constant) and a["axes"].value is None):
-            return None
+        if "axes" not in a or is_none(tr, a["axes"]):
+            if "axes" not in a:
+                return None
+            x = _arr(tr, a["a"], node, path)
+            return permute(tr, x, tuple(range(x.type.ndim))[::-1])
         x = _arr(tr, a["a"], node, path)
         axes = _ints(tr, a["axes"], node, "axes")
     else:
@@ -464,6 +467,57 @@ def _split(even):
     return handler
 
 
+# ---- real arrays: the complex-number functions NumPy code calls on them --------------------------
+def _real_part(kind):
+    """np.real/np.conj/np.real_if_close of a real array are the array (NumPy: a view for real,
+    a copy for conj), np.imag zeros, np.angle 0 or pi; adjit's arrays and numbers are real."""
+    def handler(tr, node, path, x=None):
+        from .arrays import elementwise
+        a = bind(tr, node, path, ["val" if kind != "angle" else "z"] + (["tol"] if kind == "real_if_close" else [])
+                 + (["deg"] if kind == "angle" else []))
+        v = tr.value(a["val" if kind != "angle" else "z"], "an array or a number")
+        if is_array(v.type) and v.type.dtype == BOOL and kind != "real":
+            v = tr.b.cast(v, Array(I64, v.type.ndim))
+        if kind in ("real", "real_if_close"):
+            return v
+        if kind == "conj":
+            return tr.b.emit("copy", [v]) if is_array(v.type) else v
+        zero = tr.b.const(0.0 if kind == "angle" or v.type == F64 or (is_array(v.type) and v.type.dtype == F64)
+                          else 0)
+        if kind == "imag":
+            return tr.b.emit("zeros_like", [v], {"dtype": v.type.dtype}) if is_array(v.type) else zero
+        half_turn = tr.b.const(180.0 if "deg" in a and _const_bool_arg(tr, a["deg"], node) else float(np.pi))
+        if is_array(v.type):
+            return elementwise(tr, "select", [elementwise(tr, "lt", [v, zero], node, path), half_turn, zero],
+                               node, path)
+        return tr.b.emit("select", [tr.b.emit("lt", [tr.b.cast(v, F64), zero]), half_turn, zero])
+    return handler
+
+
+def _const_bool_arg(tr, e, node):
+    from .numpy_stats import const_bool
+    return const_bool(tr, e, node, "deg")
+
+
+def _nan_to_num(tr, node, path, x=None):
+    """NaN -> nan, +-inf -> posinf/neginf (default: the largest float64), else the value:
+    its derivative is 1 where the value is finite."""
+    from .arrays import elementwise
+    a = bind(tr, node, path, ["x", "copy", "nan", "posinf", "neginf"])
+    v = tr.value(a["x"], "an array or a number")
+    if (v.type.dtype if is_array(v.type) else v.type) != F64:
+        return v
+    big = float(np.finfo(np.float64).max)
+    fill = {k: (tr.scalar(a[k]) if k in a and not is_none(tr, a[k]) else tr.b.const(d))
+            for k, d in (("nan", 0.0), ("posinf", big), ("neginf", -big))}
+    op = (lambda prim, args: elementwise(tr, prim, args, node, path)) if is_array(v.type) else \
+        (lambda prim, args: tr.b.emit(prim, args))
+    inf = tr.b.const(float("inf"))
+    out = op("select", [op("eq", [v, inf]), tr.b.cast(fill["posinf"], F64), v])
+    out = op("select", [op("eq", [v, tr.b.emit("neg", [inf])]), tr.b.cast(fill["neginf"], F64), out])
+    return op("select", [op("ne", [v, v]), tr.b.cast(fill["nan"], F64), out])
+
+
 # ---- item 10: matrix structure and linear algebra -------------------------------------------------------
 def _matrix(tr, e, node, path):
     x = _arr(tr, e, node, path)
@@ -710,6 +764,8 @@ def _inner(tr, node, path, x=None):
     if node.keywords or len(node.args) != 2:
         return None
     a, b = tr.expr(node.args[0]), tr.expr(node.args[1])
+    if all(isinstance(v, Value) for v in (a, b)) and not (is_array(a.type) and is_array(b.type)):
+        return tr.binop("mul", a, b, node)  # a number: NumPy's inner is the product
     if not all(isinstance(v, Value) and is_array(v.type) for v in (a, b)) or max(a.type.ndim, b.type.ndim) < 2:
         return _Fallback(a, b)
     sa = _LETTERS[:a.type.ndim]
@@ -718,18 +774,22 @@ def _inner(tr, node, path, x=None):
 
 
 def _kron(tr, node, path, x=None):
+    """np.kron of any ranks: the smaller one gets leading length-1 axes (NumPy's rule), then
+    out[i0 k0, i1 k1, ...] = x[i0, i1...] y[k0, k1...]; a number scales."""
     a = bind(tr, node, path, ["a", "b"], 2)
-    x, y = _arr(tr, a["a"], node, path), _arr(tr, a["b"], node, path)
+    x, y = tr.value(a["a"], "an array or a number"), tr.value(a["b"], "an array or a number")
+    if not (is_array(x.type) and is_array(y.type)):
+        return tr.binop("mul", x, y, node)
     x, y = tr.b.cast(x, F64), tr.b.cast(y, F64)
     b = tr.b
-    if x.type.ndim == y.type.ndim == 1:
-        out = einsum_lower(tr, ["i", "k"], "ik", [x, y], node)
-        return b.emit("reshape", [out, b.emit("mul", [_shape(tr, x, 0), _shape(tr, y, 0)])])
-    if x.type.ndim == y.type.ndim == 2:
-        out = einsum_lower(tr, ["ij", "kl"], "ikjl", [x, y], node)
-        return b.emit("reshape", [out, b.emit("mul", [_shape(tr, x, 0), _shape(tr, y, 0)]),
-                                  b.emit("mul", [_shape(tr, x, 1), _shape(tr, y, 1)])])
-    raise tr.error(UnsupportedSyntaxError, node, f"{path}() is supported for two 1-d or two 2-d arrays")
+    n = max(x.type.ndim, y.type.ndim)
+    while x.type.ndim < n:
+        x = b.emit("expand_dims", [x], {"axis": 0})
+    while y.type.ndim < n:
+        y = b.emit("expand_dims", [y], {"axis": 0})
+    sx, sy = _LETTERS[:n], _LETTERS[n:2 * n]
+    out = einsum_lower(tr, [sx, sy], "".join(p + q for p, q in zip(sx, sy)), [x, y], node)
+    return b.emit("reshape", [out] + [b.emit("mul", [_shape(tr, x, d), _shape(tr, y, d)]) for d in range(n)])
 
 
 def _cross(tr, node, path, x=None):
@@ -776,7 +836,9 @@ FUNCTIONS = {
     np.tril: _tri("tril"), np.triu: _tri("triu"), np.diag: _diag, np.diagonal: _diagonal, np.trace: _trace,
     np.linalg.solve: _linalg("solve", 2), np.linalg.inv: _linalg("inv"), np.linalg.det: _linalg("det"),
     np.linalg.slogdet: _slogdet, np.linalg.cholesky: _linalg("cholesky"), np.linalg.eigh: _eigh,
-    np.linalg.eigvalsh: _eigvalsh,
+    np.linalg.eigvalsh: _eigvalsh, np.real: _real_part("real"), np.imag: _real_part("imag"),
+    np.conjugate: _real_part("conj"), np.angle: _real_part("angle"),
+    np.real_if_close: _real_part("real_if_close"), np.nan_to_num: _nan_to_num,
     np.einsum: _einsum, np.tensordot: _tensordot, np.matmul: _matmul_call(False), np.dot: _matmul_call(True),
     np.inner: _inner, np.kron: _kron, np.cross: _cross,
 }

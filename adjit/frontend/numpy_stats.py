@@ -292,8 +292,72 @@ def _clip_args(tr, node, path, params):
     return bind(tr, node, path, params)
 
 
+# ---- np.linalg.norm ------------------------------------------------------------------------------
+def _norm_call(tr, node, path):
+    """np.linalg.norm(x, ord=, axis=, keepdims=): the 2-norm (Frobenius) as a reduction with
+    norm'(0) = 0; vector ords 1, inf, -inf, 0, p; matrix ords 1, -1, inf, -inf.  The spectral
+    and nuclear norms need singular values: refused."""
+    from .arrays import elementwise
+    args = bind(tr, node, path, ("x", "ord", "axis", "keepdims"))
+    x = tr.value(args["x"], "an array")
+    if not _is_array(x):
+        return tr.b.emit("abs", [tr.b.cast(x, F64)])
+    x = _float_array(tr, x)
+    n = x.type.ndim
+    keep = const_bool(tr, args.get("keepdims"), node, f"keepdims of {path}()")
+    ordv = _norm_ord(tr, args.get("ord"), node, path)
+    ax = axes(tr, args.get("axis"), n, node, path)
+    ax = tuple(range(n)) if ax is None else ax
+    if len(ax) > 2 and ordv is not None or len(ax) not in (1, 2) and ordv is not None:
+        raise tr.error(AdjitTypeError, node, "Improper number of dimensions to norm.")
+    red = None if len(ax) == n else ax   # reduce_values' "all axes"
+    if ordv in (None, "fro") or (len(ax) == 1 and ordv == 2.0):
+        if red is None and not keep and n <= 2:
+            return tr.b.emit("norm", [x])
+        return _sqrt0(tr, reduce_values(tr, "sum", tr.b.emit("mul", [x, x]), red, keep), node, path)
+    ab = elementwise(tr, "abs", [x], node, path)
+    if len(ax) == 1 and ordv in (float("inf"), float("-inf")):
+        return reduce_values(tr, "amax" if ordv > 0 else "amin", ab, red, keep)
+    if len(ax) == 1 and ordv == 0.0:  # the count of nonzeros: no derivative
+        nonzero = tr.b.cast(elementwise(tr, "ne", [x, tr.b.const(0.0)], node, path), Array(F64, n))
+        return reduce_values(tr, "sum", nonzero, red, keep)
+    if len(ax) == 1 and isinstance(ordv, float):
+        total = reduce_values(tr, "sum", ab if ordv == 1.0 else elementwise(tr, "pow", [ab, tr.b.const(ordv)],
+                                                                          node, path), red, keep)
+        if ordv == 1.0:
+            return total
+        inv = tr.b.const(1.0 / ordv)
+        return elementwise(tr, "pow", [total, inv], node, path) if _is_array(total) else \
+            tr.b.emit("pow", [total, inv])
+    if len(ax) == 2 and ordv in (1.0, -1.0, float("inf"), float("-inf")):
+        # the largest (smallest) absolute column sum (ord 1) or row sum (ord inf)
+        summed, other = (ax[0], ax[1]) if abs(ordv) == 1.0 else (ax[1], ax[0])
+        sums = reduce_values(tr, "sum", ab, (summed,), False)
+        out = reduce_values(tr, "amax" if ordv > 0 else "amin", sums,
+                            None if n == 2 else (other - (other > summed),), False)
+        for a in sorted(ax) if keep else ():
+            out = tr.b.emit("expand_dims", [out], {"axis": a})
+        return out
+    raise tr.error(UnsupportedSyntaxError, node, f"{path}(..., ord={ast.unparse(args['ord'])}) is not supported "
+                   "here (the spectral and nuclear norms need singular values)",
+                   hint="ord=None (2-norm / Frobenius), 1, np.inf, -np.inf, 0 or a number p for vectors; 1, -1, "
+                        "np.inf, -np.inf for matrices")
+
+
+def _norm_ord(tr, e, node, path):
+    if e is None or is_none(tr, e):
+        return None
+    if isinstance(e, ast.Constant) and e.value in ("fro", "nuc"):
+        return e.value
+    v = tr.expr(e)
+    if not (isinstance(v, Value) and v.const is not None and v.type in (I64, F64)):
+        raise tr.error(UnsupportedSyntaxError, node, f"ord of {path}() must be a constant")
+    return float(v.const[0])
+
+
 # ---- tables -------------------------------------------------------------------------------------
-FUNCTIONS = {np.var: _var_call("var"), np.std: _var_call("std"), np.average: _average, np.clip: _clip_call}
+FUNCTIONS = {np.var: _var_call("var"), np.std: _var_call("std"), np.average: _average, np.clip: _clip_call,
+             np.linalg.norm: _norm_call}
 
 
 def call(tr, target, path, node):

@@ -15,13 +15,10 @@ _ELSEWHERE = "compute it outside the function and pass the result in as an argum
 SUGGESTIONS = {
     "row_stack": "np.vstack((a, b)) is the same", "tri": "np.tril(np.ones((n, m)))",
     "r_": "np.concatenate((a, b)) (np.arange(i, j) for a range)", "c_": "np.column_stack((a, b))",
-    "nan_to_num": "np.where(np.isnan(x), 0.0, x)", "ptp": "np.max(x) - np.min(x)",
+    "ptp": "np.max(x) - np.min(x)", "iscomplexobj": "adjit's arrays are real float64",
     "gradient": "differences of slices: (x[2:] - x[:-2]) / 2, with the one-sided ends",
     "partition": "np.sort(x)", "msort": "np.sort(x, axis=0)", "outer": "x[:, None] * y[None, :]",
-    "real": "adjit's arrays are real float64: x is its own real part", "imag": "adjit's arrays are real float64",
-    "conj": "adjit's arrays are real float64: x is its own conjugate", "conjugate": "adjit's arrays are real",
-    "angle": "adjit's arrays are real float64: np.where(x < 0, np.pi, 0.0)",
-    "real_if_close": "adjit's arrays are real float64", "dstack": "np.stack or np.concatenate with axis=2",
+    "dstack": "np.stack or np.concatenate with axis=2",
     "hsplit": "np.split(x, n, axis=1)", "vsplit": "np.split(x, n, axis=0)", "dsplit": "np.split(x, n, axis=2)",
     "cumulative_sum": "np.cumsum", "cumulative_prod": "np.cumprod", "broadcast_to": "arithmetic broadcasts: "
     "x + np.zeros(shape)", "delete": "slices and np.concatenate", "insert": "slices and np.concatenate",

@@ -1062,6 +1062,12 @@ def norm(x, ord=None, axis=None, keepdims=False):
             p = float(ord)
             return UFUNC_IMPL['power'](sum_(UFUNC_IMPL['power'](ab, p), axis=axis,
                                             keepdims=keepdims), 1.0 / p)
+    if nd == 2 and ord in (1, -1, np.inf, -np.inf):
+        ax = (0, 1) if axis is None else tuple(a % np.ndim(xv) for a in axis)
+        summed, other = (ax[0], ax[1]) if abs(ord) == 1 else (ax[1], ax[0])
+        sums = sum_(UFUNC_IMPL['absolute'](x), axis=summed, keepdims=True)
+        best = (amax if ord > 0 else amin)(sums, axis=other, keepdims=True)
+        return best if keepdims else sum_(best, axis=ax)   # (a sum over the two length-1 axes drops them)
     raise AdjitError(f'numpy.linalg.norm with ord={ord!r} on {nd}-d input is not supported by '
                      'adjit.tape')
 

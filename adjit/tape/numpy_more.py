@@ -106,10 +106,14 @@ def tensordot(a, b, axes=2):
 
 def kron(a, b):
     va, vb = arrays.values(a), arrays.values(b)
-    if np.ndim(va) == 1:
-        return einsum('i,k->ik', a, b).reshape(len(va) * len(vb))
-    r = einsum('ij,kl->ikjl', a, b)
-    return r.reshape(va.shape[0] * vb.shape[0], va.shape[1] * vb.shape[1])
+    if np.ndim(va) == 0 or np.ndim(vb) == 0:
+        return arrays.UFUNC_IMPL['multiply'](a, b)
+    n = max(np.ndim(va), np.ndim(vb))
+    sa, sb = (1,) * (n - np.ndim(va)) + np.shape(va), (1,) * (n - np.ndim(vb)) + np.shape(vb)
+    a, b = arrays.FUNC_BY_NAME['reshape'](a, sa), arrays.FUNC_BY_NAME['reshape'](b, sb)
+    la, lb = _L[:n], _L[n:2 * n]
+    r = einsum(la + ',' + lb + '->' + ''.join(p + q for p, q in zip(la, lb)), a, b)
+    return r.reshape(tuple(p * q for p, q in zip(sa, sb)))
 
 
 def cross(a, b):
@@ -214,7 +218,36 @@ def running(name):
     return accumulate
 
 
-FUNCTIONS = {'cumprod': cumprod, 'diff': diff, 'pad': pad, 'einsum': einsum, 'tensordot': tensordot,
+# the complex-number functions on real values: identities and constants
+def real(val):
+    return val
+
+
+def conjugate(x, out=None):
+    return arrays.UFUNC_IMPL['multiply'](x, 1.0)
+
+
+def imag(val):
+    return np.zeros_like(np.asarray(arrays.values(val), dtype=np.float64)) if np.ndim(arrays.values(val)) else 0.0
+
+
+def angle(z, deg=False):
+    out = np.where(np.asarray(arrays.values(z)) < 0, 180.0 if deg else np.pi, 0.0)
+    return out if np.ndim(out) else float(out)
+
+
+def real_if_close(a, tol=100):
+    return a
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    av, ai = _v(x)
+    y = np.nan_to_num(av, nan=nan, posinf=posinf, neginf=neginf)
+    return emit(y, [(ai, lambda G: np.asarray(G) * np.isfinite(av))])
+
+
+FUNCTIONS = {'cumprod': cumprod, 'real': real, 'conjugate': conjugate, 'conj': conjugate, 'imag': imag,
+             'angle': angle, 'real_if_close': real_if_close, 'nan_to_num': nan_to_num, 'diff': diff, 'pad': pad, 'einsum': einsum, 'tensordot': tensordot,
              'kron': kron, 'cross': cross}
 LINALG = {'solve': solve, 'inv': inv, 'det': det, 'slogdet': slogdet, 'cholesky': cholesky, 'eigh': eigh,
           'eigvalsh': eigvalsh}
@@ -238,6 +271,8 @@ FUNCTIONS['dot'] = dot
 def inner(a, b):
     """np.inner: 2-d operands through einsum (sums over the last axes)."""
     na, nb = np.ndim(arrays.values(a)), np.ndim(arrays.values(b))
+    if na == 0 or nb == 0:
+        return arrays.UFUNC_IMPL['multiply'](a, b)
     if na <= 1 and nb <= 1:
         return arrays.inner(a, b)
     sa = _L[:na]
