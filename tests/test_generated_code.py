@@ -302,8 +302,10 @@ def test_scratch_arrays_let_a_loop_reverse_each_iteration_in_place():
     # one loop over the points (each point reversed right after its forward), whose nested
     # tapes are reserved once, before it: no tape is as long as the data
     assert src.count("range(n)") == 1 and "-1, -1)" in src
-    assert all(line.startswith("    t") for line in src.splitlines() if "tape_reserve" in line)
+    assert "tape_reserve" not in src.split("for i in range(n):")[1]
     assert "tape_reserve(tape_m" in src  # (the running max is still taped, per point)
+    # exp(-log_sigmas[k, j]) is computed once per (k, j) before the point loop, not per point
+    assert src.count("math.exp(-log_sigmas[") == 1 and "exp_table[k" in src.split("range(n)")[1]
     _check(gmm_scratch, args, (1, 2, 3), rtol=1e-12)
     for k, a in ((1, alphas), (2, means)):
         g = adjit.grad(gmm_scratch, argnums=k)(*args)
@@ -360,3 +362,28 @@ def test_a_loop_with_taping_nested_loops_is_recomputed_per_iteration():
             np.testing.assert_allclose(adjit.grad(f)(c, s), _central(lambda x: f(x, s), [c], 0),
                                        rtol=1e-6, atol=1e-8)
     assert "snap_" not in _source(chain_steps_read_later, (c, 3))
+
+
+def invariant_and_not(x, s, w):
+    total = 0.0
+    for i in range(x.shape[0]):
+        for k in range(s.shape[0]):
+            a = math.exp(s[k] * 0.5 - 1.0)  # k only: moved out of the loop over i
+            b = math.sin(x[i] * s[k])       # depends on i: stays
+            total += a * b * w
+    w2 = w * 2.0
+    for i in range(0):  # never runs: nothing is precomputed
+        for k in range(s.shape[0]):
+            total += math.exp(s[k] * w2)
+    return total
+
+
+def test_loop_invariant_expensive_work_is_computed_once():
+    rng = np.random.default_rng(11)
+    args = (rng.standard_normal(5), rng.standard_normal(3), 0.7)
+    src = _source(invariant_and_not, args, (0, 1, 2))
+    assert "_table" in src and "math.sin(x[" in src
+    _check(invariant_and_not, args, (0, 1, 2), rtol=1e-12)
+    for k in (0, 1):
+        g = adjit.grad(invariant_and_not, argnums=k)(*args)
+        np.testing.assert_allclose(g, _central(invariant_and_not, list(args), k), rtol=1e-6, atol=1e-8)

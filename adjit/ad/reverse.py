@@ -81,6 +81,7 @@ from ..ir.core import Function, Op, Value, loop_parts, walk_ops
 from ..ir.primitives import EXPENSIVE, PRIMITIVES, makes_view, reads_memory, writes_memory
 from ..ir.sym import Sym, building
 from ..ir.types import F64, I64, Array, is_array, is_float
+from ..passes.licm import promote_invariants
 from ..passes.shapes import Shapes
 from .activity import active_values
 from .prepare import add_trip_counts, snapshot_whole_reads
@@ -138,6 +139,7 @@ class _DryRun(Exception):
 
 class ReverseMode:
     def __init__(self, fn, wrt, seeded=False, seeds=None):
+        promote_invariants(fn)
         add_trip_counts(fn.body)
         self.fn = fn
         self.wrt = list(wrt)
