@@ -67,6 +67,12 @@ block backwards accumulating adjoints (``d_x += g * partial``).
   static shapes show an operand has the result's shape, no ``unbroadcast`` is emitted.
 * Tapes of `for` loops nested in `for` loops whose bounds do not change are reserved once,
   before the outermost such loop (`_reserve_nest`).
+* Checkpointed loops (`_checkpoint_memory`): a top-level loop whose nested loops would tape
+  across all its iterations keeps only what each iteration starts from (its carried numbers,
+  a copy of the 1-d arrays it fills); the reverse of an iteration restores them, runs the
+  iteration again taping its nested loops for that iteration only, and reverses it.
+* Before all this, `adjit.passes.licm` computes expensive loop-invariant scalars of nested
+  loops once, into a table, before the top-level loop around them.
 * The functional adjoint of an array defined in a loop is made its own (one copy or zeros)
   at its first element read, then updated in place, instead of a zero-filled array and a
   sum per read (`_own_adjoint`).
