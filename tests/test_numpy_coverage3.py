@@ -167,3 +167,57 @@ def test_no_internal_type_names():
     with pytest.raises(adjit.AdjitError) as info:
         adjit.grad(mean_of_tuple)(np.ones(3))
     assert "Tup" not in str(info.value) and "tuple" in str(info.value)
+
+
+# ---- docs/supported-python.md's NumPy tables against the frontend's ---------------------------------
+def _frontend_numpy_names():
+    from adjit.frontend import arrays, calls, numpy_build, numpy_shapes, numpy_stats, numpy_ufuncs
+    from adjit.frontend.numpy_unsupported import numpy_name
+    tables = [calls.SCALAR_FUNCTIONS, calls._ALLOC, calls._ALLOC_LIKE, arrays.ARRAY_FUNCTIONS, arrays.JOINS,
+              arrays._REDUCTIONS, numpy_build.FUNCTIONS, numpy_shapes.FUNCTIONS, numpy_stats.FUNCTIONS,
+              numpy_ufuncs._OPERATORS, numpy_ufuncs._ELEMENTWISE, numpy_ufuncs._UNARY,
+              [np.power, np.copy, np.float64, np.int64]]   # the ones calls.py tests one by one
+    names = {numpy_name(obj, "") for table in tables for obj in table} - {None}
+    return names | {numpy_name(u, "") + ".accumulate" for u in numpy_ufuncs._ACCUMULATE}
+
+
+def _documented_numpy_names():
+    """The NumPy callables named in the supported rows of the Calls table and in the NumPy
+    subset table: `np.x`, `np.linalg.x`, `np.maximum.accumulate`, and lists `np.exp log ...`."""
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "supported-python.md").read_text()
+    calls = text[text.index("## Calls"):text.index("## Extra rules")]
+    subset = text[text.index("## The NumPy array subset"):]
+    rows = [r for r in calls.splitlines() if r.startswith("|") and "✓" in r] + \
+        [r for r in subset.splitlines() if r.startswith("| ") and not r.startswith("| operation")]
+    names = set()
+    for row in rows:
+        for span in re.findall(r"`([^`]*)`", row.split(" | ")[0] + " | " + row.split(" | ")[1]):
+            if re.fullmatch(r"np\.\w+( \w+)+", span):   # a list: `np.exp log log1p`
+                names |= {"np." + w for w in span[3:].split()}
+                continue
+            names |= set(re.findall(r"np\.\w+(?:\.\w+)*", span))
+    out = set()
+    for name in names:
+        obj = np
+        for part in name.split(".")[1:]:
+            obj = getattr(obj, part, None)
+        if callable(obj):   # np.inf, np.newaxis are constants
+            out.add(name)
+    return out
+
+
+def test_the_docs_numpy_tables_match_the_frontend():
+    from adjit.frontend.numpy_unsupported import numpy_name
+    documented = {numpy_name(eval(n, {"np": np}), n) if not n.endswith(".accumulate") else n
+                  for n in _documented_numpy_names()}
+    compiled = _frontend_numpy_names()
+    assert sorted(compiled - documented) == [], "compiled by adjit but not in docs/supported-python.md"
+    assert sorted(documented - compiled) == [], "in docs/supported-python.md but not compiled"
+
+
+def test_no_suggestion_names_a_supported_function():
+    from adjit.frontend.numpy_unsupported import SUGGESTIONS
+    compiled = _frontend_numpy_names()
+    assert sorted(n for n in SUGGESTIONS if "np." + n in compiled) == []

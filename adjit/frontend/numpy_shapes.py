@@ -437,14 +437,19 @@ def _append(tr, node, path, x=None):
     return tr.b.emit("concatenate", [arr, values], {"axis": _axis(tr, a["axis"], arr.type.ndim, node, path)})
 
 
-def _split(even):
-    """np.split / np.array_split into a constant number of sections, or at constant (or
-    computed) indices: a tuple of views, as NumPy's list of views."""
+def _split(even, fixed=None):
+    """np.split / np.array_split (np.vsplit, hsplit, dsplit: axis 0, 1 (0 for 1-d), 2) into a
+    constant number of sections, or at constant (or computed) indices: a tuple of views, as
+    NumPy's list of views."""
     def handler(tr, node, path, x=None):
         from .translate import Tup
-        a = bind(tr, node, path, ["ary", "indices_or_sections", "axis"], 2)
+        a = bind(tr, node, path, ["ary", "indices_or_sections"] + ([] if fixed is not None else ["axis"]), 2)
         x = _arr(tr, a["ary"], node, path)
-        axis = _axis(tr, a.get("axis"), x.type.ndim, node, path, default=0)
+        if fixed is not None and x.type.ndim < (3 if fixed == 2 else 2 if fixed == 0 else 1):
+            raise tr.error(AdjitTypeError, node, f"{path}() needs an array of at least "
+                           f"{3 if fixed == 2 else 2 if fixed == 0 else 1} dimensions")
+        axis = _axis(tr, a.get("axis"), x.type.ndim, node, path, default=0) if fixed is None else \
+            0 if fixed == 1 and x.type.ndim == 1 else fixed
         b, e = tr.b, a["indices_or_sections"]
         n = _shape(tr, x, axis)
         if isinstance(e, (ast.Tuple, ast.List)):
@@ -832,7 +837,8 @@ FUNCTIONS = {
     np.repeat: _repeat, np.tile: _tile, np.roll: _roll, np.pad: _pad, np.vstack: _vstack, np.hstack: _hstack,
     np.column_stack: _column_stack, np.atleast_1d: _atleast(1), np.atleast_2d: _atleast(2),
     np.atleast_3d: _atleast(3), np.rot90: _rot90, np.append: _append, np.split: _split(True),
-    np.array_split: _split(False),
+    np.array_split: _split(False), np.vsplit: _split(True, 0), np.hsplit: _split(True, 1),
+    np.dsplit: _split(True, 2),
     np.tril: _tri("tril"), np.triu: _tri("triu"), np.diag: _diag, np.diagonal: _diagonal, np.trace: _trace,
     np.linalg.solve: _linalg("solve", 2), np.linalg.inv: _linalg("inv"), np.linalg.det: _linalg("det"),
     np.linalg.slogdet: _slogdet, np.linalg.cholesky: _linalg("cholesky"), np.linalg.eigh: _eigh,

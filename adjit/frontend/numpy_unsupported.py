@@ -17,9 +17,8 @@ SUGGESTIONS = {
     "r_": "np.concatenate((a, b)) (np.arange(i, j) for a range)", "c_": "np.column_stack((a, b))",
     "ptp": "np.max(x) - np.min(x)", "iscomplexobj": "adjit's arrays are real float64",
     "gradient": "differences of slices: (x[2:] - x[:-2]) / 2, with the one-sided ends",
-    "partition": "np.sort(x)", "msort": "np.sort(x, axis=0)", "outer": "x[:, None] * y[None, :]",
+    "partition": "np.sort(x)", "msort": "np.sort(x, axis=0)",
     "dstack": "np.stack or np.concatenate with axis=2",
-    "hsplit": "np.split(x, n, axis=1)", "vsplit": "np.split(x, n, axis=0)", "dsplit": "np.split(x, n, axis=2)",
     "cumulative_sum": "np.cumsum", "cumulative_prod": "np.cumprod", "broadcast_to": "arithmetic broadcasts: "
     "x + np.zeros(shape)", "delete": "slices and np.concatenate", "insert": "slices and np.concatenate",
     "take": "indexing with an int array: x[idx]", "take_along_axis": "an index array per axis",
