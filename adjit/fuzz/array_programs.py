@@ -278,8 +278,12 @@ class _Builder(NumpyStatements):
             kinds.append("reshape")
         if self.has("join") and len(shape) == 1 and shape[0] >= 2:
             kinds.append("join")
+        if self.np_expr_features(shape):
+            kinds.append("np14")
         kind = self.pick(kinds)
         d = depth - 1
+        if kind == "np14":
+            return self.np_expr(scope, shape, d)
         if kind == "leaf":
             return self.leaf(scope, shape)
         if kind == "arith":

@@ -74,6 +74,64 @@ class NumpyStatements:
         """`count` constant indices into an axis of length n (repeats and negatives allowed)."""
         return [self.draw(st.integers(-n, n - 1)) for _ in range(count)]
 
+    # -- inside expressions: shape-preserving forms, so that these functions also meet loops,
+    # branches, carried state and the other constructs wherever an expression is drawn --------
+    NP_EXPR = {   # feature -> the shapes ("1", "2": any 1-D / 2-D, "0": a number) it has forms for
+        "np_scan": "12", "np_shape": "12", "np_fancy": "12", "np_struct": "20", "np_stats": "0",
+        "np_ufunc": "012", "np_linalg": "0", "np_contract": "0", "np_newaxis": "2",
+    }
+
+    def np_expr_features(self, shape):
+        return [f for f, dims in self.NP_EXPR.items() if self.has(f) and str(len(shape)) in dims]
+
+    def np_expr(self, scope, shape, d):
+        """An expression of exactly `shape` made with one of issue 14's functions."""
+        feature = self.pick(self.np_expr_features(shape))
+        self.used.add(feature)
+        e = f"({self.expr(scope, shape, d)})" if shape != () else None
+        if feature == "np_scan":
+            if len(shape) == 1:
+                return self.pick([f"np.cumsum({e})", f"np.diff(np.pad({e}, (1, 0)))",
+                                  f"np.sort({self.small(scope, shape)} + 3.0 * np.arange({shape[0]}))"])
+            return f"np.cumsum({e}, axis={self.pick([0, 1, -1])})"
+        if feature == "np_shape":
+            if len(shape) == 1:
+                return self.pick([f"np.flip({e})", f"np.roll({e}, {self.draw(st.integers(-2, 2))})",
+                                  f"np.squeeze(np.expand_dims({e}, 0), axis=0)"])
+            return self.pick([f"np.flip({e}, axis={self.pick([0, 1])})", f"np.roll({e}, 1, axis={self.pick([0, 1])})",
+                              f"np.swapaxes({self._e(scope, shape[::-1])}, 0, 1)", f"np.flipud({e})"])
+        if feature == "np_fancy":   # a permutation or a repeating index: the same shape
+            n = shape[0]
+            idx = self.draw(st.permutations(list(range(n)))) if self.coin() else self._ints(n, n)
+            return f"{e}[np.array({list(idx)})]"   # rows of a 2-D e
+        if feature == "np_struct":
+            if len(shape) == 2:
+                return self.pick([f"np.tril({e})", f"np.triu({e}, {self.draw(st.integers(-1, 1))})"])
+            return f"np.trace({self._e(scope, (self.r, self.c))}, offset={self.draw(st.integers(-1, 1))})"
+        if feature == "np_stats":
+            n = self.length()
+            return self.pick([f"np.var({self._e(scope, (n,))})",
+                              f"np.std({self.small(scope, (n,))} + np.arange({n}))",
+                              f"np.average({self._e(scope, (n,))}, weights=np.exp(np.tanh({self._e(scope, (n,))})))"])
+        if feature == "np_ufunc":
+            b = self._e(scope, self.pick(self.sub_shapes(shape)))
+            a = e if e is not None else self._e(scope, ())
+            return self.pick([f"np.logaddexp({a}, {b})", f"np.hypot(1.0 + {a} * {a}, {b})", f"np.square({a})",
+                              f"np.multiply({a}, {b})", f"np.fmax({a}, {b})"])
+        if feature == "np_linalg":
+            n = self.length()
+            B = self.small(scope, (n, n))
+            return self.pick([f"np.linalg.slogdet(({B}) @ ({B}).T + {float(n)} * np.eye({n}))[1]",
+                              f"np.linalg.det(({B}) + {float(n + 1)} * np.eye({n}))",
+                              f"np.sum(np.linalg.solve(({B}) + {float(n + 1)} * np.eye({n}), {self._e(scope, (n,))}))"])
+        if feature == "np_contract":
+            n = self.length()
+            return self.pick([f"np.einsum('i,i->', {self._e(scope, (n,))}, {self._e(scope, (n,))})",
+                              f"np.inner({self._e(scope, (n,))}, {self._e(scope, (n,))})",
+                              f"np.tensordot({self._e(scope, (self.r, self.c))}, {self._e(scope, (self.r, self.c))})"])
+        # np_newaxis, 2-D
+        return f"{self._e(scope, (shape[0],))}[:, None] * {self._e(scope, (shape[1],))}[None, :]"
+
     def _bind(self, indent, scope, name, text, shape):
         self.emit(indent, f"{name} = {text}")
         scope[name] = shape
