@@ -35,6 +35,20 @@ import numpy as np
 from . import Eval, EvalFunction, floats, to_list
 
 
+def matmul(a, b):
+    """a @ b for the small matrices of the bones, as loops: the tangent sweeps of `@` call
+    BLAS once per direction and product (26 x 5 calls per bone), which cost more than the
+    arithmetic; loops keep every direction in the same loop nest."""
+    out = np.zeros((a.shape[0], b.shape[1]))
+    for i in range(a.shape[0]):
+        for j in range(b.shape[1]):
+            acc = 0.0
+            for l in range(a.shape[1]):
+                acc += a[i, l] * b[l, j]
+            out[i, j] = acc
+    return out
+
+
 def euler_rotation(tx, ty, tz):
     """Rz(tz) Ry(ty) Rx(tx), 3 x 3."""
     cx, sx = math.cos(tx), math.sin(tx)
@@ -43,7 +57,7 @@ def euler_rotation(tx, ty, tz):
     rx = np.array([[1.0, 0.0, 0.0], [0.0, cx, -sx], [0.0, sx, cx]])
     ry = np.array([[cy, 0.0, sy], [0.0, 1.0, 0.0], [-sy, 0.0, cy]])
     rz = np.array([[cz, -sz, 0.0], [sz, cz, 0.0], [0.0, 0.0, 1.0]])
-    return rz @ ry @ rx
+    return matmul(matmul(rz, ry), rx)
 
 
 def angle_axis_rotation(a0, a1, a2):
@@ -80,8 +94,8 @@ def pose_angles(theta, bones):
 
 
 def skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions, weights,
-                     mirrored):
-    """The (v, 3) posed vertices."""
+                     mirrored, ids):
+    """The (len(ids), 3) posed vertices ids[0], ids[1], ..."""
     bones = parents.shape[0]
     angles = pose_angles(theta, bones)
     absolutes = np.zeros((bones, 4, 4))
@@ -89,15 +103,16 @@ def skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, bas
     for i in range(bones):
         posed = np.eye(4)
         posed[:3, :3] = euler_rotation(angles[i, 0], angles[i, 2], angles[i, 1])
-        relative = base_relatives[i] @ posed
+        relative = matmul(base_relatives[i], posed)
         if parents[i] == -1:
             absolutes[i] = relative
         else:
-            absolutes[i] = absolutes[parents[i]] @ relative
-        transforms[i] = (absolutes[i] @ inverse_base_absolutes[i])[:3, :]
-    nv = base_positions.shape[0]
+            absolutes[i] = matmul(absolutes[parents[i]], relative)
+        transforms[i] = matmul(absolutes[i], inverse_base_absolutes[i])[:3, :]
+    nv = ids.shape[0]
     skinned = np.zeros((nv, 3))
-    for v in range(nv):
+    for slot in range(nv):
+        v = ids[slot]
         for i in range(bones):
             weight = weights[v, i]
             if weight != 0.0:
@@ -105,7 +120,7 @@ def skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, bas
                     moved = 0.0
                     for c in range(4):
                         moved += transforms[i, r, c] * base_positions[v, c]
-                    skinned[v, r] += weight * moved
+                    skinned[slot, r] += weight * moved
     if mirrored:
         skinned[:, 0] = -skinned[:, 0]
     rotation = angle_axis_rotation(theta[0], theta[1], theta[2])
@@ -117,32 +132,52 @@ def skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, bas
     return out
 
 
+def used_vertices(vertices, nv):
+    """The distinct entries of `vertices` (ids, in order of first use) and each vertex's
+    row among them (`row`, -1 for a vertex not used): integer bookkeeping only."""
+    row = np.full(nv, -1)
+    ids = np.empty(vertices.shape[0], dtype=np.int64)
+    count = 0
+    for i in range(vertices.shape[0]):
+        if row[vertices[i]] < 0:
+            row[vertices[i]] = count
+            ids[count] = vertices[i]
+            count += 1
+    return ids[:count], row
+
+
 def ht_simple(theta, correspondences, points, parents, base_relatives, inverse_base_absolutes,
               base_positions, weights, mirrored):
-    vertices = skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions,
-                                weights, mirrored)
     n = correspondences.shape[0]
+    ids, row = used_vertices(correspondences, base_positions.shape[0])
+    vertices = skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions,
+                                weights, mirrored, ids)
     err = np.empty(3 * n)
     for i in range(n):
         for j in range(3):
-            err[3 * i + j] = points[i, j] - vertices[correspondences[i], j]
+            err[3 * i + j] = points[i, j] - vertices[row[correspondences[i]], j]
     return err
 
 
 def ht_complicated(theta, s0, s1, us, correspondences, points, triangles, parents, base_relatives,
                    inverse_base_absolutes, base_positions, weights, mirrored):
     """The residuals with u_i = us[i] + (s0, s1); s0 = s1 = 0 (see the module docstring)."""
-    vertices = skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions,
-                                weights, mirrored)
     n = correspondences.shape[0]
+    corners = np.empty(3 * n, dtype=np.int64)
+    for i in range(n):
+        for corner in range(3):
+            corners[3 * i + corner] = triangles[correspondences[i], corner]
+    ids, row = used_vertices(corners, base_positions.shape[0])
+    vertices = skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions,
+                                weights, mirrored, ids)
     err = np.empty(3 * n)
     for i in range(n):
         t = correspondences[i]
         u0 = us[i, 0] + s0
         u1 = us[i, 1] + s1
         for j in range(3):
-            hand = (u0 * vertices[triangles[t, 0], j] + u1 * vertices[triangles[t, 1], j]
-                    + (1.0 - u0 - u1) * vertices[triangles[t, 2], j])
+            hand = (u0 * vertices[row[triangles[t, 0]], j] + u1 * vertices[row[triangles[t, 1]], j]
+                    + (1.0 - u0 - u1) * vertices[row[triangles[t, 2]], j])
             err[3 * i + j] = points[i, j] - hand
     return err
 
