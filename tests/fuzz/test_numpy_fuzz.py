@@ -178,3 +178,22 @@ def _positive(x):
 @pytest.mark.xfail(strict=True, reason="adjit.tape gap: np.positive is not supported on tape values (adjit compiles it)")
 def test_tape_np_positive():
     assert np.allclose(adjit.tape.grad(_positive)(np.array([0.3, -0.5])), [0.6, -1.0])
+
+
+def _if_in_loop_then_broadcast(x, A):
+    h = x * 1.0
+    for t in range(2):
+        if np.sum(h) > 0.0:
+            h = 0.9 * h
+        h = h + np.sum(A, axis=0)
+    return np.sum(h * h)
+
+
+@pytest.mark.xfail(strict=True, reason="adjit bug (reverse mode, commit 1930d4b): an array assigned in an `if` inside "
+                   "a loop, then broadcast against another array: ReverseSweep._same_shape looks up "
+                   "PRIMITIVES['if'] (KeyError: 'if'); found by the array campaign, seed 600")
+def test_if_in_loop_then_broadcast():
+    pts = [(np.array([0.5, 0.2, -0.3]), np.array([[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]])),
+           (np.array([-0.5, -0.2, -0.3]), np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]))]
+    oracles.check_function(_if_in_loop_then_broadcast, pts, (0, 1), value_tol=(1e-10, 1e-10),
+                           tape_tol=(1e-8, 1e-10))
