@@ -711,3 +711,53 @@ def test_hessian_of_the_bench_problem_equals_the_hand_written_ones():
     close(H, rosenbrock_hessian(x)[1][0], rtol=1e-12, atol=1e-12)
     close(H, rosenbrock_hessian_dense(x)[1][0], rtol=1e-12, atol=1e-12)
     close(H, cd_jacobian(adjit.grad(rosenbrock), [x], 0), rtol=1e-6, atol=1e-5)
+
+
+def lanes_torture(x, s):
+    """Number tangents crossing lane loops every way: carried and swapped, out of branches,
+    used in a nested loop after being made outside it; array ops mixing number and array
+    tangents; views, reshapes, transposes, slice writes of a number, np.full of a varied fill."""
+    n = x.shape[0]
+    a, b = s, x[0]
+    c = s * x[1]                          # made outside the loops, read inside the inner one
+    for i in range(n):
+        a, b = b, a * math.cos(x[i])      # a swap of carried numbers
+        if x[i] > 0.0:
+            d = a * c
+        else:
+            d = b - c * c
+        for j in range(2):
+            a = a + 0.1 * d * c
+    y = np.full(n, b) + x * s             # np.full of a varied number, array * number
+    y[1:3] = a                            # a slice write of a number
+    M = np.reshape(y, (2, n // 2)).T      # a reshape and a transpose (views)
+    M[0, :] += x[:2] * c                  # a write through them
+    return np.sum(M * M) + np.sum(np.expand_dims(y, 0) * x) + a * b
+
+
+def test_jacobian_of_lane_crossing_tangents_in_one_sweep(monkeypatch):
+    _no_fallback(monkeypatch)
+    for x, s in ((np.array([0.3, -0.5, 1.2, 0.7]), 0.8), (np.array([-0.4, 0.9, -1.1, 0.2]), -1.3)):
+        Jx, Js = adjit.jacfwd(lanes_torture, argnums=(0, 1))(x, s)
+        close(Jx, cd_jacobian(lanes_torture, [x, s], 0))
+        close(Js, cd_jacobian(lanes_torture, [x, s], 1))
+        H = adjit.hessian(lanes_torture)(x, s)
+        close(H, H.T, rtol=1e-9, atol=1e-10)
+        close(H, cd_jacobian(adjit.grad(lanes_torture), [x, s], 0), rtol=1e-5, atol=1e-6)
+
+
+def full_of_a_varied_number(x, s):
+    y = np.full(x.shape[0], s * x[0])   # every element is s * x[0]
+    y[1] = x[1]
+    return np.sum(y * y * x)
+
+
+def test_np_full_of_a_varied_number_has_its_derivative():
+    """np.full had no derivative rule: its fill's derivative was silently zero in every mode."""
+    x, s = np.array([0.3, -0.5, 1.2]), 0.8
+    for k in (0, 1):
+        expected = cd_jacobian(full_of_a_varied_number, [x, s], k)
+        close(adjit.grad(full_of_a_varied_number, argnums=k)(x, s), expected)
+        close(adjit.jacfwd(full_of_a_varied_number, argnums=k)(x, s), expected)
+    t = np.array([1.0, -0.5, 0.25])
+    close(adjit.jvp(full_of_a_varied_number, (x, s), (t, 0.5))[1], cd_jvp(full_of_a_varied_number, (x, s), (t, 0.5)))

@@ -315,7 +315,10 @@ for _name in ("zeros", "ones", "empty"):
     _add(_name, lambda ts, a: [I64] * len(ts), lambda ts, a: Array(a["dtype"], len(ts)),
          lambda args, a, _n=_name: f"np.{_n}({_shape_tuple(args)}, dtype={_dtype_of(a)})", effect="alloc")
 _add("full", lambda ts, a: [I64] * (len(ts) - 1) + [a["dtype"]], lambda ts, a: Array(a["dtype"], len(ts) - 1),
-     lambda args, a: f"np.full({_shape_tuple(args[:-1])}, {args[-1]}, dtype={_dtype_of(a)})", effect="alloc")
+     lambda args, a: f"np.full({_shape_tuple(args[:-1])}, {args[-1]}, dtype={_dtype_of(a)})", effect="alloc",
+     # np.full(n, v) with a varied v: every element is v (without these rules, a zero derivative)
+     vjp=lambda g, args, o, attrs: [None] * (len(args) - 1) + [F.sum(g, axis=None)],
+     jvp=lambda ts, args, o, attrs: None if ts[-1] is None else F.full(*args[:-1], ts[-1], dtype=F64))
 for _name in ("zeros_like", "ones_like", "empty_like"):
     _add(_name, _as_is, lambda ts, a: Array(a["dtype"], ts[0].ndim),
          lambda args, a, _n=_name: f"np.{_n}({args[0]}, dtype={_dtype_of(a)})", effect="alloc")
