@@ -56,6 +56,8 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
+_MAX_UNROLL = 256  # a loop unrolled to index a tuple runs over the tuple's length, not over data
+
 _INT_OPS = {"floordiv": lambda a, b: a // b, "mod": lambda a, b: a % b, "pow": lambda a, b: a ** b}
 _CMP_FOLD = {"lt": lambda a, b: a < b, "le": lambda a, b: a <= b, "gt": lambda a, b: a > b,
              "ge": lambda a, b: a >= b, "eq": lambda a, b: a == b, "ne": lambda a, b: a != b}
@@ -503,7 +505,12 @@ class Translator:
             raise self.error(UnsupportedSyntaxError, it, f"this loop indexes a tuple with {i!r}, so it is unrolled, "
                              "and needs range() bounds known when compiling",
                              hint="loop over range(len(t)), or over the tuple itself: for p in t")
-        return [self.b.const(k) for k in range(*(v.const[0] for v in bounds))]
+        counts = range(*(v.const[0] for v in bounds))
+        if len(counts) > _MAX_UNROLL:
+            raise self.error(UnsupportedSyntaxError, it, f"this loop indexes a tuple with {i!r}, so it is unrolled, "
+                             f"and it runs {len(counts)} times (more than {_MAX_UNROLL})",
+                             hint="index the tuple outside the loop, or loop over the tuple itself: for p in t")
+        return [self.b.const(k) for k in counts]
 
     def _refuse_iterable(self, it):
         raise self.error(UnsupportedSyntaxError, it, "enumerate() and zip() are supported over tuples only",
