@@ -20,7 +20,7 @@ from ..gradbench_evals.llsq import llsq_objective
 from ..gradbench_evals.lstm import lstm_objective
 from ..gradbench_evals.ode import ode_last
 from ..problem import Problem
-from .ode import rk4_chain_adjoint
+from .ode import rk4_chain_adjoint, rk4_chain_gradient
 
 LLSQ_COEFFICIENTS = 128
 ODE_UNKNOWNS = 32
@@ -55,12 +55,17 @@ def llsq_args(n, rng):
 
 
 # ---- ode --------------------------------------------------------------------------------
-@numba.njit(cache=True)
-def ode_last_adjoint(x, s):
-    value, d_x0, d_c = rk4_chain_adjoint(x[0], x, s)
-    d_x = d_c.copy()        # c is x itself; c_0 is not read
-    d_x[0] = d_x0
-    return value, (d_x,)
+def _ode_last(chain):
+    def gradient(x, s):
+        value, d_x0, d_c = chain(x[0], x, s)
+        d_x = d_c.copy()        # c is x itself; c_0 is not read
+        d_x[0] = d_x0
+        return value, (d_x,)
+    return numba.njit(cache=True)(gradient)
+
+
+ode_last_gradient = _ode_last(rk4_chain_gradient)     # the expert's two sweeps per step
+ode_last_adjoint = _ode_last(rk4_chain_adjoint)       # the mechanical adjoint
 
 
 def ode_args(s, rng):
@@ -262,7 +267,8 @@ PROBLEMS = (
         title="gradbench ode: y_i' = x_i y_(i-1), RK4",
         summary=f"the eval's system with n = {ODE_UNKNOWNS} unknowns and s RK4 steps (the size); "
                 "gradient of the last output with respect to x.",
-        function=ode_last, make_args=ode_args, argnums=(0,), hand=ode_last_adjoint,
+        function=ode_last, make_args=ode_args, argnums=(0,), hand=ode_last_gradient,
+        hand_mechanical=ode_last_adjoint,
         size_name="s", default_size=20_000, quick_size=2_000, slow_size=200,
         sweep=(200, 2_000, 20_000, 200_000), test_size=10),
     Problem(

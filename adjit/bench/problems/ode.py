@@ -116,8 +116,92 @@ def _rhs_adjoint(c, y, d_out, d_c, d_y):
 
 
 @numba.njit(cache=True)
+def rk4_chain_gradient(x0, c, s):
+    """The expert's version of `rk4_chain_adjoint`: the same result, each step's reverse in
+    two sweeps over i instead of nine.
+
+    Forward: `rk4_chain`'s fused sweep, taping y at the start of each step.  Reverse, per
+    step: the stages k1..k3 recomputed upwards (k_m at i reads k_(m-1) at i - 1), then
+    one downward sweep: stage m at i gets its adjoint from y'_i and from stage m + 1 at
+    i + 1, carried in scalars, like the forward sweep carries i - 1.  Measured (CPU time,
+    min of 10): 3.5 ms against 5.1 ms at n = 32, s = 2e4; 10 ms against 17 ms at n = 1e5,
+    s = 10.
+    """
+    n = c.shape[0]
+    h = 2.0 / s
+    w = h / 6.0
+    ys = np.empty((s, n))
+    y = np.zeros(n)
+    for step in range(s):
+        ys[step] = y
+        y_prev = y[0]
+        k1_prev = x0
+        k2_prev = x0
+        k3_prev = x0
+        y[0] = y_prev + h * x0
+        for i in range(1, n):
+            y_old = y[i]
+            k1 = c[i] * y_prev
+            k2 = c[i] * (y_prev + 0.5 * h * k1_prev)
+            k3 = c[i] * (y_prev + 0.5 * h * k2_prev)
+            k4 = c[i] * (y_prev + h * k3_prev)
+            y[i] = y_old + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            y_prev = y_old
+            k1_prev = k1
+            k2_prev = k2
+            k3_prev = k3
+    value = y[n - 1]
+
+    d_y = np.zeros(n)
+    d_y[n - 1] = 1.0
+    d_c = np.zeros(n)
+    d_x0 = 0.0
+    k1 = np.empty(n)
+    k2 = np.empty(n)
+    k3 = np.empty(n)
+    for step in range(s - 1, -1, -1):
+        y0 = ys[step]
+        k1[0] = x0
+        k2[0] = x0
+        k3[0] = x0
+        for i in range(1, n):
+            k1[i] = c[i] * y0[i - 1]
+            k2[i] = c[i] * (y0[i - 1] + 0.5 * h * k1[i - 1])
+            k3[i] = c[i] * (y0[i - 1] + 0.5 * h * k2[i - 1])
+        # D_m is the adjoint of stage m at i: w (2w for m = 2, 3) times d y'_i, plus what
+        # stage m + 1 at i + 1 (u_(m+1) = y_i + a_m h k_m) sends back; `carry` is what the
+        # stages at i + 1 send to y_i (old), added after y'_i's own adjoint is read
+        d2_next = 0.0
+        d3_next = 0.0
+        d4_next = 0.0
+        c_next = 0.0
+        carry = 0.0
+        for i in range(n - 1, 0, -1):
+            dyp = d_y[i]
+            d4 = w * dyp
+            d3 = 2.0 * w * dyp + h * c_next * d4_next
+            d2 = 2.0 * w * dyp + 0.5 * h * c_next * d3_next
+            d1 = w * dyp + 0.5 * h * c_next * d2_next
+            ym = y0[i - 1]
+            d_c[i] += (d1 * ym + d2 * (ym + 0.5 * h * k1[i - 1]) + d3 * (ym + 0.5 * h * k2[i - 1])
+                       + d4 * (ym + h * k3[i - 1]))
+            d_y[i] = dyp + carry
+            c_next = c[i]
+            carry = c_next * (d1 + d2 + d3 + d4)
+            d2_next = d2
+            d3_next = d3
+            d4_next = d4
+        # i = 0: every stage is x0 itself
+        dyp = d_y[0]
+        d_x0 += (6.0 * w * dyp + h * c_next * d4_next + 0.5 * h * c_next * d3_next
+                 + 0.5 * h * c_next * d2_next)
+        d_y[0] = dyp + carry
+    return value, d_x0, d_c
+
+@numba.njit(cache=True)
 def rk4_chain_adjoint(x0, c, s):
-    """y_(n-1)(2) of `rk4_chain` from y(0) = 0, and its adjoints (d_x0, d_c); d_c[0] = 0."""
+    """y_(n-1)(2) of `rk4_chain` from y(0) = 0, and its adjoints (d_x0, d_c); d_c[0] = 0.
+    The mechanical adjoint: the stages as arrays, each reversed in its own loop."""
     n = c.shape[0]
     h = 2.0 / s
     # forward sweep: only y at the start of each step is taped (s * n floats); the
@@ -201,20 +285,26 @@ def rk4_chain_adjoint(x0, c, s):
     return value, d_x0, d_c
 
 
-@numba.njit(cache=True)
-def ode_last_output_adjoint(x, s):
-    n = x.shape[0]
-    c = np.zeros(n)
-    _prefix_sums(x, c)
-    value, d_x0, d_c = rk4_chain_adjoint(x[0], c, s)
-    # c_i = x_1 + ... + x_i, so d_x_j = sum_{i >= j} d_c_i: a suffix sum
-    d_x = np.empty(n)
-    acc = 0.0
-    for j in range(n - 1, 0, -1):
-        acc += d_c[j]
-        d_x[j] = acc
-    d_x[0] = d_x0
-    return value, (d_x,)
+def _ode_last_output(chain):
+    """The gradient of `ode_last_output` over `chain` (rk4_chain_gradient or _adjoint)."""
+    def gradient(x, s):
+        n = x.shape[0]
+        c = np.zeros(n)
+        _prefix_sums(x, c)
+        value, d_x0, d_c = chain(x[0], c, s)
+        # c_i = x_1 + ... + x_i, so d_x_j = sum_{i >= j} d_c_i: a suffix sum
+        d_x = np.empty(n)
+        acc = 0.0
+        for j in range(n - 1, 0, -1):
+            acc += d_c[j]
+            d_x[j] = acc
+        d_x[0] = d_x0
+        return value, (d_x,)
+    return numba.njit(cache=True)(gradient)
+
+
+ode_last_output_gradient = _ode_last_output(rk4_chain_gradient)
+ode_last_output_adjoint = _ode_last_output(rk4_chain_adjoint)
 
 
 PROBLEM = Problem(
@@ -227,7 +317,8 @@ PROBLEM = Problem(
     function=ode_last_output,
     make_args=make_args_steps,
     argnums=(0,),
-    hand=ode_last_output_adjoint,
+    hand=ode_last_output_gradient,
+    hand_mechanical=ode_last_output_adjoint,
     size_name="s",
     default_size=20_000,
     quick_size=2_000,
@@ -246,7 +337,8 @@ GRADBENCH_PROBLEM = Problem(
     function=ode_last_output,
     make_args=make_args_unknowns,
     argnums=(0,),
-    hand=ode_last_output_adjoint,
+    hand=ode_last_output_gradient,
+    hand_mechanical=ode_last_output_adjoint,
     size_name="n",
     default_size=100_000,
     quick_size=10_000,
