@@ -559,13 +559,30 @@ def jacfwd(f, argnums=0):
     return JacFwd(f, argnums)
 
 
+class Hessian(JacFwd):
+    """``adjit.hessian(f, argnums)`` of one argument: ``jacfwd(grad(f))`` when f returns a
+    float; when it returns an array, ``jacfwd(jacrev(f))``, shape ``out.shape + x.shape +
+    x.shape`` (JAX's hessian)."""
+
+    def __init__(self, func, argnums=0):
+        super().__init__(Grad(func, argnums), argnums)
+        self.func, self.of_float = func, self.inner
+
+    def _build_ir(self, key):
+        ir, shape = base_ir(self.func, key[:-1])
+        of_array = shape[0] == "single" and is_array(ir.body.yields[0].type)
+        self.inner = JacRev(self.func, self.argnums) if of_array else self.of_float
+        return super()._build_ir(key)
+
+
 @user_facing
 def hessian(f, argnums=0):
-    """The Hessian of scalar `f`: forward mode over reverse mode, ``jacfwd(grad(f))``.  With
-    a tuple `argnums`, JAX's nested tuple of blocks: ``hessian(f, (0, 1))(x, y)[i][j]`` is
-    the block of second derivatives in argument i and argument j."""
+    """The Hessian of `f`: forward mode over reverse mode, ``jacfwd(grad(f))`` (of an array
+    output, ``jacfwd(jacrev(f))``).  With a tuple `argnums` (a float output), JAX's nested
+    tuple of blocks: ``hessian(f, (0, 1))(x, y)[i][j]`` is the block of second derivatives
+    in argument i and argument j."""
     if not isinstance(argnums, tuple):
-        return JacFwd(Grad(f, argnums), argnums)
+        return Hessian(f, argnums)
     g = Grad(f, argnums)
     blocks = [JacFwd(g, argnums, out_index=1 + i) for i in range(len(argnums))]
     return lambda *args: tuple(b(*args) for b in blocks)

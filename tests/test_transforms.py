@@ -761,3 +761,13 @@ def test_np_full_of_a_varied_number_has_its_derivative():
         close(adjit.jacfwd(full_of_a_varied_number, argnums=k)(x, s), expected)
     t = np.array([1.0, -0.5, 0.25])
     close(adjit.jvp(full_of_a_varied_number, (x, s), (t, 0.5))[1], cd_jvp(full_of_a_varied_number, (x, s), (t, 0.5)))
+
+
+def test_hessian_of_an_array_output_is_jacfwd_of_jacrev():
+    """JAX's hessian of a vector function: shape out.shape + x.shape + x.shape, each slice
+    symmetric, equal to differences of the Jacobian."""
+    x = np.array([0.3, -0.2, 0.9])
+    H = adjit.hessian(numpy_vec, argnums=1)(W23, x)
+    assert H.shape == (2, 3, 3)
+    close(H, np.transpose(H, (0, 2, 1)), rtol=1e-10, atol=1e-12)
+    close(H, cd_jacobian(adjit.jacrev(numpy_vec, argnums=1), [W23, x], 1), rtol=1e-5, atol=1e-6)
