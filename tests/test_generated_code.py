@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import adjit
+from adjit.bench.problems.gmm import gmm_log_likelihood
+from test_memory import central as _central  # (on fresh copies of the arguments)
 
 
 def _tape(f, args, argnums):
@@ -196,19 +198,6 @@ def test_arrays_needed_for_their_shape_only_are_not_taped():
 
 
 # ---- what the reverse rules read: linear steps keep nothing ------------------------------------
-def _central(f, args, k, h=1e-6):
-    """Central differences of f along every entry of argument k (an array)."""
-    x = args[k]
-    out = np.empty(x.shape)
-    for idx in np.ndindex(*x.shape):
-        plus, minus = [a.copy() if isinstance(a, np.ndarray) else a for a in args], \
-            [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        plus[k][idx] += h
-        minus[k][idx] -= h
-        out[idx] = (f(*plus) - f(*minus)) / (2 * h)
-    return out
-
-
 def heat_slices(u0, target, c, steps):
     u = u0.copy()
     for t in range(steps):
@@ -250,27 +239,7 @@ def test_a_linear_time_step_tapes_nothing(f):
         np.testing.assert_allclose(g, _central(lambda u: f(u, target, 0.2, 5), [u0], 0), rtol=1e-6, atol=1e-8)
 
 
-def gmm_scratch(x, alphas, means, log_sigmas):
-    n, dims = x.shape
-    kk = alphas.shape[0]
-    lp = np.zeros(kk)
-    total = 0.0
-    for i in range(n):
-        for k in range(kk):
-            acc = alphas[k]
-            for j in range(dims):
-                z = (x[i, j] - means[k, j]) * math.exp(-log_sigmas[k, j])
-                acc -= log_sigmas[k, j] + 0.5 * z * z
-            lp[k] = acc
-        m = lp[0]
-        for k in range(1, kk):
-            if lp[k] > m:
-                m = lp[k]
-        s = 0.0
-        for k in range(kk):
-            s += math.exp(lp[k] - m)
-        total += m + math.log(s)
-    return total
+gmm_scratch = gmm_log_likelihood  # (the bench problem: a scratch array lp filled per point)
 
 
 def scratch_read_after(x, w):
