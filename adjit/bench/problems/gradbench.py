@@ -382,7 +382,8 @@ PROBLEMS = (
         title="gradbench llsq: least-squares polynomial fit",
         summary=f"1/2 sum_i (sign(t_i) - sum_j x_j t_i^j)^2 over n points t_i in [-1, 1], "
                 f"m = {LLSQ_COEFFICIENTS} coefficients; gradient with respect to x.",
-        function=llsq_objective, make_args=llsq_args, argnums=(0,), hand=llsq_gradient, hand_mechanical=llsq_adjoint,
+        function=llsq_objective, make_args=llsq_args, argnums=(0,), hand=llsq_gradient,
+        hand_mechanical=llsq_adjoint,
         size_name="n", default_size=4096, quick_size=512, slow_size=64,
         sweep=(256, 1024, 4096, 16384), test_size=9),
     Problem(
