@@ -182,21 +182,32 @@ def ht_complicated(theta, s0, s1, us, correspondences, points, triangles, parent
     return err
 
 
-simple_jacobian = adjit.jacfwd(ht_simple, argnums=0)
-complicated_jacobian = adjit.jacfwd(ht_complicated, argnums=(0, 1, 2))
-run_simple = adjit.jit(ht_simple)
-run_complicated = adjit.jit(ht_complicated)
+complicated_columns = adjit.jacfwd(ht_complicated, argnums=(0, 1, 2))
+
+
+def complicated_jacobian(theta, s0, s1, us, correspondences, points, triangles, parents, base_relatives,
+                         inverse_base_absolutes, base_positions, weights, mirrored):
+    """The reference's layout: the two u columns first, then theta's (compiled: no copy in Python)."""
+    d_theta, d_u0, d_u1 = complicated_columns(theta, s0, s1, us, correspondences, points, triangles, parents,
+                                              base_relatives, inverse_base_absolutes, base_positions, weights,
+                                              mirrored)
+    out = np.empty((d_theta.shape[0], d_theta.shape[1] + 2))
+    out[:, 0] = d_u0
+    out[:, 1] = d_u1
+    out[:, 2:] = d_theta
+    return out
+
+
+FUNCTIONS = {False: (adjit.jit(ht_simple), adjit.jacfwd(ht_simple, argnums=0)),
+             True: (adjit.jit(ht_complicated), adjit.jit(complicated_jacobian))}
 
 
 def ht_objective(complicated, *args):
-    return run_complicated(*args) if complicated else run_simple(*args)
+    return FUNCTIONS[complicated][0](*args)
 
 
 def ht_jacobian(complicated, *args):
-    if not complicated:
-        return simple_jacobian(*args)
-    d_theta, d_u0, d_u1 = complicated_jacobian(*args)
-    return np.column_stack((d_u0, d_u1, d_theta))
+    return FUNCTIONS[complicated][1](*args)
 
 
 def _arguments(inp):
