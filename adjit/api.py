@@ -70,8 +70,8 @@ class _Compiled:
             if not kwargs and len(args) == len(names):
                 self._param_names = names
         types = tuple(type_of(v, n, self.py_func.__name__) for n, v in zip(names, values))
-        if any(isinstance(v, np.ndarray) and t == F64 for t, v in zip(types, values)):
-            values = [float(v) if t == F64 else v for t, v in zip(types, values)]  # a 0-d float array
+        if any(t is F64 and isinstance(v, np.ndarray) for t, v in zip(types, values)):  # (type_of gives F64 itself)
+            values = [float(v) if t is F64 else v for t, v in zip(types, values)]  # a 0-d float array
         if not self._takes_sequences:
             for n, t in zip(names, types):
                 if isinstance(t, Sequence):
@@ -87,7 +87,10 @@ class _Compiled:
         """The compiled code's arguments: the leaves of tuple and list arguments in order."""
         if not spec.sequences:
             return values
-        return [leaf for v, t in zip(values, types) for leaf in flatten(v, t)]
+        out = []
+        for v, t in zip(values, types):
+            flatten(v, t, out)
+        return out
 
     def _specialise(self, types):
         spec = self.specialisations.get(types)
@@ -184,6 +187,7 @@ class Grad(_Compiled):
         super().__init__(func, "adjit.value_and_grad" if with_value else "adjit.grad")
         self.argnums = argnums
         self.with_value = with_value
+        self._wrt_of = {}  # argument types -> the checked positions to differentiate (see _wrt)
 
     def _generated_name(self):
         return self.py_func.__name__ + "_grad"
@@ -240,7 +244,9 @@ class Grad(_Compiled):
     @user_facing
     def __call__(self, *args, **kwargs):
         names, values, types = self._types(args, kwargs)
-        wrt = self._wrt(names, types)
+        wrt = self._wrt_of.get(types)
+        if wrt is None:  # argnums checked once per signature
+            wrt = self._wrt_of[types] = self._wrt(names, types)
         spec = self._specialise(types + (wrt,))
         flat = self._flat(spec, values, types)
         if spec.overlap_pairs:  # the fast path (nothing written) costs this one test

@@ -13,6 +13,7 @@ from .errors import AdjitTypeError
 from .ir.types import BOOL, F64, I64, Array
 
 _DTYPES = {np.dtype(np.float64): F64, np.dtype(np.int64): I64, np.dtype(np.bool_): BOOL}
+_ARRAYS = {}  # (dtype, ndim) -> its Array type, made once (a dataclass is slow to make per call)
 ACCEPTED = ("a float, an int, a bool, a NumPy array of float64, int64 or bool, or a tuple or list of those")
 
 
@@ -40,11 +41,16 @@ def leaf_names(t, name):
     return [name]
 
 
-def flatten(value, t):
-    """The leaf values of argument `value` of type `t` (a 0-d float array taken as a float)."""
+def flatten(value, t, out=None):
+    """The leaf values of argument `value` of type `t`, appended to list `out` (a 0-d float
+    array taken as a float)."""
+    out = [] if out is None else out
     if isinstance(t, Sequence):
-        return [leaf for item, ti in zip(value, t.items) for leaf in flatten(item, ti)]
-    return [float(value) if t == F64 and isinstance(value, np.ndarray) else value]
+        for item, ti in zip(value, t.items):
+            flatten(item, ti, out)
+    else:
+        out.append(float(value) if t is F64 and isinstance(value, np.ndarray) else value)  # (type_of gives F64 itself)
+    return out
 
 
 def unflatten(t, flat):
@@ -70,14 +76,21 @@ def type_of(value, name, func_name):
                 return F64
             raise AdjitTypeError(f"argument {name!r} of {func_name}() is a 0-d {value.dtype} array",
                                  hint=f"pass a number instead, e.g. float({name})")
-        t = _DTYPES.get(value.dtype)
+        t = _ARRAYS.get((value.dtype, value.ndim))
         if t is None:
-            raise AdjitTypeError(
-                f"argument {name!r} of {func_name}() is an array of {value.dtype}, which adjit does not accept",
-                hint=f"convert it, e.g. {name}.astype(np.float64); adjit accepts {ACCEPTED}")
-        return Array(t, value.ndim)
+            dtype = _DTYPES.get(value.dtype)
+            if dtype is None:
+                raise AdjitTypeError(
+                    f"argument {name!r} of {func_name}() is an array of {value.dtype}, which adjit does not accept",
+                    hint=f"convert it, e.g. {name}.astype(np.float64); adjit accepts {ACCEPTED}")
+            t = _ARRAYS[(value.dtype, value.ndim)] = Array(dtype, value.ndim)
+        return t
     if type(value) in (tuple, list):  # (not a namedtuple: its fields have names)
-        return Sequence(type(value).__name__, tuple(type_of(v, f"{name}[{k}]", func_name) for k, v in enumerate(value)))
+        try:
+            items = tuple([type_of(v, name, func_name) for v in value])
+        except AdjitTypeError:  # again, to name the item: params[2] (not built on every call)
+            items = tuple([type_of(v, f"{name}[{k}]", func_name) for k, v in enumerate(value)])
+        return Sequence(type(value).__name__, items)
     if type(value).__module__.startswith("adjit.tape"):  # a tape scalar or array: adjit.tape.grad(adjit.grad(f))
         raise AdjitTypeError(
             f"argument {name!r} of {func_name}() is a value being differentiated by adjit.tape: adjit.tape cannot "
