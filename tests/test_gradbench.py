@@ -409,3 +409,20 @@ def test_nested_derivatives_against_central_differences():
             expected = [(plain(x1 + 1e-6, y1, 1.0, 1.0) - plain(x1 - 1e-6, y1, 1.0, 1.0)) / 2e-6,
                         (plain(x1, y1 + 1e-6, 1.0, 1.0) - plain(x1, y1 - 1e-6, 1.0, 1.0)) / 2e-6]
             assert np.allclose(got, expected, rtol=1e-5, atol=1e-7), (modes, x1, y1)
+
+
+def test_generated_kmeans_and_det_workloads_follow_the_evals_generators():
+    """kmeans and det were not recorded: their workloads follow the eval scripts' order and
+    seeds (np.random.seed(31337) once, sizes sorted by k n d; ell = 5 ... 11), and every
+    kmeans cluster has a point (the centroids are the last k points)."""
+    import itertools
+    from adjit.gradbench.workloads import iter_workloads
+    first = list(itertools.islice(iter_workloads("kmeans"), 2))
+    assert [d for _, d, _ in first] == ["k=10,n=1000,d=8", "k=10,n=1000,d=16"]
+    np.random.seed(31337)
+    points = np.random.rand(1000, 8).tolist()
+    assert first[0][0] == {"points": points, "centroids": points[-10:]}
+    dets = list(iter_workloads("det"))
+    assert [d for _, d, _ in dets] == [str(ell) for ell in range(5, 12)]
+    np.random.seed(31337)
+    assert dets[0][0] == {"A": np.random.rand(25).tolist(), "ell": 5}
