@@ -299,6 +299,10 @@ def tuple_item_assigned(params, x):
     return x
 
 
+def genexp_with_if(params):
+    return sum(np.sum(p) for p in params if p[0] > 0)  # <- here (over a tuple, but with an if)
+
+
 def builtin_max_2d(a):
     return max(a)  # <- here (compares rows: NumPy's ambiguous truth value)
 
@@ -714,6 +718,7 @@ FRONTEND_CASES += [
     (tuple_slice_variable, ((A1, A1), 1), UnsupportedSyntaxError),
     (zip_of_arrays, (A1,), UnsupportedSyntaxError),
     (builtin_max_2d, (A2,), AdjitTypeError),
+    (genexp_with_if, ((A1, A1),), UnsupportedSyntaxError),
     (tuple_item_assigned, ([A1, A1], 1.0), UnsupportedSyntaxError),
 ]
 

@@ -200,6 +200,14 @@ def helper(layer, x, scale=0.5):
     return scale * np.sum((x @ W + b) ** 2)
 
 
+def regularised(params, x, lam):
+    W, b = params
+    p = 3.0
+    l2 = sum(np.sum(p ** 2) for p in params)  # a generator over a tuple; p stays 3.0 after it
+    top = max([np.max(q) for q in params])
+    return np.sum((x @ W + b) ** 2) + lam * l2 + top + sum(k * np.sum(a) for k, a in enumerate(params)) + p
+
+
 def with_numbers(params, x):
     w, c, n = params  # an array, a float and an int in one tuple
     return np.sum((x * w) ** 2) * c + n
@@ -227,6 +235,7 @@ def test_tuple_parameters(seed):
     check_gradient(loops_over_params, (tuple(rng.normal(size=(2, 2)) for _ in range(3)), 0.7))
     check_gradient(nested, (((params[0], params[1]), (params[2], params[3])), x))
     check_gradient(breaks_early, ((rng.normal(size=2), rng.normal(size=2) + 1.0, rng.normal(size=2)),))
+    check_gradient(regularised, ((params[0], params[1]), rng.normal(size=(5, 3)), 0.1))
 
 
 def test_value_and_grad_with_tuples():

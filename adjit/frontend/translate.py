@@ -681,6 +681,32 @@ class Translator:
     def expr_Tuple(self, e):
         return Tup([self.expr(x) for x in e.elts])
 
+    def expr_GeneratorExp(self, e):
+        """``(np.sum(p ** 2) for p in params)`` and the list form, over a tuple's items: a tuple
+        of the results, known when compiling (for sum(), max(), unpacking...).  The loop
+        variables stay local to it, as in Python."""
+        gen = e.generators[0] if len(e.generators) == 1 else None
+        items = None if gen is None or gen.ifs or gen.is_async else self._tuple_items(gen.iter)
+        if items is None:
+            raise self.error(UnsupportedSyntaxError, e, _describe_expr(e) + " is supported only over a tuple "
+                             "(for p in params), without if", hint=_expr_hint(e))
+        names = {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        saved = {n: self.b.vars[n] for n in names if n in self.b.vars}
+        out = []
+        try:
+            for item in items:
+                self.assign_target(gen.target, item, e)
+                out.append(self.expr(e.elt))
+        finally:
+            for n in names:
+                self.b.vars.pop(n, None)
+                for k in [k for k in self.b.vars if isinstance(k, str) and k.startswith(n + "#")]:
+                    self.b.vars.pop(k)  # the items of a tuple loop variable
+            self.b.vars.update(saved)
+        return Tup(out)
+
+    expr_ListComp = expr_GeneratorExp
+
     def expr_BinOp(self, e):
         if isinstance(e.op, ast.MatMult):
             return arrays.matmul(self, self.expr(e.left), self.expr(e.right), e, "@")
