@@ -563,10 +563,15 @@ class _Fuser:
                 return scalar[a]
             if not is_array(a.type):
                 return a
-            # memory the group reads is never written in it (see `_place`): one load per element
+            # memory the group reads is never written in it (see `_place`): one load per
+            # element, also through two equal views (x[:-1] spelled twice)
+            key = self._view_key(a)
+            if key in scalar:
+                scalar[a] = scalar[key]
+                return scalar[a]
             d = self.shapes.dims(a)
             idx = [b.const(0) if d[t] == ONE else ivs[r - len(d) + t] for t in range(len(d))]
-            scalar[a] = b.emit("load", [a, *idx])
+            scalar[a] = scalar[key] = b.emit("load", [a, *idx])
             return scalar[a]
 
         k = 0
@@ -597,6 +602,12 @@ class _Fuser:
         for v, array in arrays.items():  # the members used after the nest: their final values
             b.emit("store", [array, *ivs, scalar[v]])
         return out_accs
+
+    def _view_key(self, a):
+        op = self.shapes.defn.get(a)
+        if op is None or op.prim != "view" or any(p.const is None for p in op.args[1:]):
+            return a
+        return ("view", op.args[0], op.attrs["spec"], *(p.const for p in op.args[1:]))
 
     @staticmethod
     def _scalar_op(b, prim, args, attrs):
