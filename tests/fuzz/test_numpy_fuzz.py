@@ -197,3 +197,17 @@ def test_if_in_loop_then_broadcast():
            (np.array([-0.5, -0.2, -0.3]), np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]))]
     oracles.check_function(_if_in_loop_then_broadcast, pts, (0, 1), value_tol=(1e-10, 1e-10),
                            tape_tol=(1e-8, 1e-10))
+
+
+def _norm_of_zeros(x):
+    v = np.zeros(3) * x[0]   # identically zero: |v| = 0 whatever x is, so f is smooth in x
+    return np.linalg.norm(v) + np.sum(x * x)
+
+
+@pytest.mark.xfail(strict=True, reason="adjit bug: adjit.hessian (and jacfwd of grad) through np.linalg.norm of an "
+                   "identically zero vector gives nan in the rows of the inputs that reach it (0 * nan from the "
+                   "norm's zero-safe reverse rule, differentiated in forward mode); the gradient is right. Found by "
+                   "the Jacobian oracle, array campaign seed 605")
+def test_hessian_through_the_norm_of_zeros():
+    H = adjit.hessian(_norm_of_zeros)(np.array([0.5, 0.2, -0.3]))
+    assert np.allclose(H, 2.0 * np.eye(3))
