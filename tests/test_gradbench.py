@@ -426,3 +426,39 @@ def test_generated_kmeans_and_det_workloads_follow_the_evals_generators():
     assert [d for _, d, _ in dets] == [str(ell) for ell in range(5, 12)]
     np.random.seed(31337)
     assert dets[0][0] == {"A": np.random.rand(25).tolist(), "ell": 5}
+
+
+def test_unrecorded_evals_answer_through_the_tool_process():
+    """kmeans, det, particle and saddle through ``python -m adjit.gradbench``: defined,
+    every function answers, and the answers are the evals' (closed forms for kmeans and
+    det, the evals' expected numbers for particle and saddle)."""
+    points = np.random.default_rng(8).random((20, 3))
+    A = np.random.default_rng(9).random(25)
+    runs = {"min_runs": 2, "min_seconds": 0.0}
+    plan = [("kmeans", "cost", {"points": points.tolist(), "centroids": points[-4:].tolist()}),
+            ("kmeans", "dir", {"points": points.tolist(), "centroids": points[-4:].tolist()}),
+            ("det", "primal", {"A": A.tolist(), "ell": 5}), ("det", "gradient", {"A": A.tolist(), "ell": 5})]
+    plan += [(name, variant, EXPECTED_NESTED[name][0]) for name in ("particle", "saddle")
+             for variant in ("ff", "fr", "rf", "rr")]
+    messages = [{"id": 0, "kind": "start", "eval": "several"}]
+    for name in ("kmeans", "det", "particle", "saddle"):
+        messages.append({"id": len(messages), "kind": "define", "module": name})
+    evaluations = {}
+    for name, function, inp in plan:
+        evaluations[len(messages)] = (name, function)
+        messages.append({"id": len(messages), "kind": "evaluate", "module": name, "function": function,
+                         "input": dict(inp, **runs)})
+    answers = run_tool(messages)
+    assert all(a["success"] for a in answers[1:5]), answers[1:5]
+    near = np.argmin(((points[:, None, :] - points[None, -4:]) ** 2).sum(-1), axis=1)
+    a = A.reshape(5, 5)
+    expected = {("kmeans", "cost"): float(np.sum(np.min(((points[:, None, :] - points[None, -4:]) ** 2).sum(-1), 1))),
+                ("kmeans", "dir"): [(points[-4 + j] - points[near == j].mean(0)).tolist() for j in range(4)],
+                ("det", "primal"): float(np.linalg.det(a)),
+                ("det", "gradient"): (np.linalg.det(a) * np.linalg.inv(a).T).ravel().tolist()}
+    for ident, (name, function) in evaluations.items():
+        answer = answers[ident]
+        assert answer["success"], answer.get("error")
+        assert sum(t["name"] == "evaluate" for t in answer["timings"]) >= 2
+        want = expected.get((name, function), EXPECTED_NESTED.get(name, (None, None))[1])
+        assert not mismatches(answer["output"], want, tolerance=1e-10), (name, function)
