@@ -27,6 +27,8 @@ from .descent import VARIANTS, derivative, minimise
 
 
 def potential(x0, x1, w, unused):
+    """p at x = (x0, x1); four arguments, as every function the derivatives of
+    ``descent.derivative`` take (the derivative is in the first two)."""
     return (1.0 / math.sqrt((x0 - 10.0) ** 2 + (x1 - (10.0 - w)) ** 2)
             + 1.0 / math.sqrt((x0 - 10.0) ** 2 + x1 ** 2))
 
