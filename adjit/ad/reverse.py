@@ -390,7 +390,7 @@ class ReverseMode:
             like = self.b.emit("empty", [self.primal(n) for n in sizes], {"dtype": F64})
             like.hint = "shape_" + (a.hint or "t")
             return like
-        if PRIMITIVES[op.prim].elementwise or op.prim == "copy":
+        if op.prim in PRIMITIVES and PRIMITIVES[op.prim].elementwise or op.prim == "copy":  # (not if/loop results)
             for x in op.args:
                 if is_array(x.type) and self.shapes.same(x, a):
                     return self._like(x)

@@ -189,10 +189,8 @@ def _if_in_loop_then_broadcast(x, A):
     return np.sum(h * h)
 
 
-@pytest.mark.xfail(strict=True, reason="adjit bug (reverse mode, commit 1930d4b): an array assigned in an `if` inside "
-                   "a loop, then broadcast against another array: ReverseSweep._same_shape looks up "
-                   "PRIMITIVES['if'] (KeyError: 'if'); found by the array campaign, seed 600")
 def test_if_in_loop_then_broadcast():
+    # (found by the array campaign, seed 600: reverse mode's _same_shape looked up PRIMITIVES['if'])
     pts = [(np.array([0.5, 0.2, -0.3]), np.array([[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]])),
            (np.array([-0.5, -0.2, -0.3]), np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]))]
     oracles.check_function(_if_in_loop_then_broadcast, pts, (0, 1), value_tol=(1e-10, 1e-10),
