@@ -71,7 +71,19 @@ def real_arrays(a, b):
         + np.sum(np.inner(a, 3.0) * b) + np.sum(np.kron(a[None], b) ** 2) + np.sum(np.transpose(a, axes=None) * b.T)
 
 
+def differences(a, b):
+    g0, g1 = np.gradient(a)
+    p, q = np.hsplit(a, [1])
+    return np.sum(np.gradient(a[0]) ** 2 * b[0]) + np.sum(g0 * b) + np.sum(g1 ** 3) \
+        + np.sum(np.gradient(a, axis=1) * b) + np.sum(np.cross(a.T, b, axisb=0) ** 3) \
+        + np.sum(np.cross(a, b, axis=0) * a) + np.sum(p ** 2) + np.sum(q ** 3) + np.sum(np.vsplit(a, 3)[1] * b[0]) \
+        + np.sum(np.concatenate(np.split(a, 3, axis=1), axis=0) ** 2 * b[0, 0]) \
+        + np.sum(np.vstack(np.hsplit(b, 3)) * 2.0 * a[0, 0]) + np.sum(np.tensordot(a[0], 2.0, axes=0) * b[0]) \
+        + np.sum(np.rollaxis(a[None] * b, 2, 1)[0] ** 2)
+
+
 CASES = {
+    "differences": (differences, [((3, 3), (3, 3))], (0, 1)),
     "norms": (norms, [((2, 3), (2, 3))], (0, 1)),
     "real_arrays": (real_arrays, [((2, 3), (2, 3))], (0, 1)),
     "scans": (scans, [((2, 3), (2, 3)), ((3, 4), (3, 4))], (0, 1)),

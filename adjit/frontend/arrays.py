@@ -231,10 +231,12 @@ def _joined(prim):
     def join(tr, node, path, keywords):
         if len(node.args) == 2 and "axis" not in keywords:  # a positional axis
             keywords["axis"] = node.args[1]
-        if len(node.args) not in (1, 2) or not isinstance(node.args[0], (ast.Tuple, ast.List)):
-            raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes a tuple of arrays written out: "
+        from .numpy_shapes import sequence
+        items = sequence(tr, node.args[0], node, path) if len(node.args) in (1, 2) else None
+        if items is None:
+            raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes a tuple of arrays: "
                            f"{path}((a, b), axis=0)")
-        parts = [tr.value(x, "an array") for x in node.args[0].elts]
+        parts = items
         for x in parts:
             _need_array(tr, x, node, path)
         from .numpy_stats import is_none

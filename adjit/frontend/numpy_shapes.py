@@ -179,6 +179,21 @@ def _moveaxis(tr, node, path, x=None):
     return permute(tr, x, order)
 
 
+def _rollaxis(tr, node, path, x=None):
+    """np.rollaxis(a, axis, start=0): axis moved to before `start` (a view)."""
+    a = bind(tr, node, path, ["a", "axis", "start"], 2)
+    x = _arr(tr, a["a"], node, path)
+    n = x.type.ndim
+    k = _norm_axis(tr, _const_int(tr, a["axis"], node, "axis"), n, node)
+    start = _const_int(tr, a["start"], node, "start") if "start" in a else 0
+    if not -n <= start <= n:
+        raise tr.error(AdjitTypeError, node, f"'start' arg requires {-n} <= start < {n + 1}")
+    start = start % (n + 1) if start < 0 else start
+    order = [d for d in range(n) if d != k]
+    order.insert(start - (start > k), k)
+    return permute(tr, x, order)
+
+
 def _squeeze(tr, node, path, x=None):
     a = bind(tr, node, path, ["a", "axis"] if x is None else ["axis"], required=1 if x is None else 0)
     x = _arr(tr, a["a"], node, path) if x is None else x
@@ -329,10 +344,29 @@ def _pad(tr, node, path, x=None):
     return out
 
 
+def sequence(tr, e, node, path):
+    """The arrays of a join's sequence: a tuple or list written out, or a tuple value (a tuple
+    parameter, a split's result); None if `e` is neither."""
+    from .translate import Tup
+    if isinstance(e, (ast.Tuple, ast.List)):
+        items = [tr.expr(x) for x in e.elts]
+    else:
+        v = tr.expr(e)
+        if not isinstance(v, Tup):
+            return None
+        items = v.items
+    for v in items:
+        if not (isinstance(v, Value) and is_array(v.type)):
+            raise tr.error(AdjitTypeError, node, f"{path}() takes arrays (a number or a nested tuple in the sequence "
+                           "is not supported)")
+    return items
+
+
 def _seq(tr, node, path):
-    if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], (ast.Tuple, ast.List)):
-        raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes a tuple of arrays written out: {path}((a, b))")
-    parts = [_arr(tr, e, node, path) for e in node.args[0].elts]
+    items = sequence(tr, node.args[0], node, path) if len(node.args) == 1 and not node.keywords else None
+    if items is None:
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() takes a tuple of arrays: {path}((a, b))")
+    parts = items
     if not parts:
         raise tr.error(AdjitTypeError, node, f"{path}() needs at least one array")
     return parts
@@ -470,6 +504,38 @@ def _split(even, fixed=None):
         pieces = [_view_along(tr, x, axis, [lo, hi], ("s", True, True, False)) for lo, hi in zip(bounds, bounds[1:])]
         return Tup(pieces)
     return handler
+
+
+def _gradient(tr, node, path, x=None):
+    """np.gradient(f, axis=) with unit spacing and edge_order=1: central differences inside,
+    one-sided at the two ends (slices and a concatenate); several axes give a tuple."""
+    from .translate import Tup
+    if len(node.args) != 1 or any(k.arg not in ("axis",) for k in node.keywords):
+        raise tr.error(UnsupportedSyntaxError, node, f"{path}() is supported with unit spacing: {path}(f, axis=)",
+                       hint="divide by the spacing afterwards: np.gradient(f) / dx")
+    f = _arr(tr, node.args[0], node, path)
+    f = tr.b.cast(f, Array(F64, f.type.ndim))
+    e = next((k.value for k in node.keywords), None)
+    n = f.type.ndim
+    axes_ = list(range(n)) if e is None or is_none(tr, e) else \
+        [_norm_axis(tr, k, n, node) for k in _ints(tr, e, node, "axis")]
+    b = tr.b
+
+    def along(axis):
+        b.emit("check", [b.emit("ge", [_shape(tr, f, axis), b.const(2)])],
+               {"exception": "ValueError", "message": "Shape of array too small to calculate a numerical gradient, "
+                                                      "at least (edge_order + 1) elements are required."})
+
+        def part(lo, hi):
+            operands = [c for c in (lo, hi) if c is not None]
+            return _view_along(tr, f, axis, [b.const(c) for c in operands], ("s", lo is not None, hi is not None,
+                                                                             False))
+        first = b.emit("sub", [part(1, 2), part(0, 1)])
+        inner = b.emit("mul", [b.emit("sub", [part(2, None), part(None, -2)]), b.const(0.5)])
+        last = b.emit("sub", [part(-1, None), part(-2, -1)])
+        return b.emit("concatenate", [first, inner, last], {"axis": axis})
+    out = [along(k) for k in axes_]
+    return out[0] if len(out) == 1 else Tup(out)
 
 
 # ---- real arrays: the complex-number functions NumPy code calls on them --------------------------
@@ -708,7 +774,11 @@ def _einsum_explicit(tr, inputs, output, operands, node):
 
 def _tensordot(tr, node, path, x=None):
     a = bind(tr, node, path, ["a", "b", "axes"], 2)
-    x, y = _arr(tr, a["a"], node, path), _arr(tr, a["b"], node, path)
+    x, y = tr.value(a["a"], "an array"), tr.value(a["b"], "an array")
+    if not (is_array(x.type) and is_array(y.type)):  # a number: axes must be 0, the product
+        if "axes" in a and _const_int(tr, a["axes"], node, "axes") != 0:
+            raise tr.error(AdjitTypeError, node, "shape-mismatch for sum")
+        return tr.binop("mul", x, y, node)
     na, nb = x.type.ndim, y.type.ndim
     e = a.get("axes")
     if e is None or not isinstance(e, (ast.Tuple, ast.List)):
@@ -797,9 +867,28 @@ def _kron(tr, node, path, x=None):
     return b.emit("reshape", [out] + [b.emit("mul", [_shape(tr, x, d), _shape(tr, y, d)]) for d in range(n)])
 
 
+def _to_last(tr, v, e, node):
+    """v with its axis `e` (a constant, default -1) moved last (a view), as np.cross's axisa/axisb."""
+    k = _norm_axis(tr, -1 if e is None else _const_int(tr, e, node, "the axis of np.cross"), v.type.ndim, node)
+    return permute(tr, v, [d for d in range(v.type.ndim) if d != k] + [k])
+
+
 def _cross(tr, node, path, x=None):
-    a = bind(tr, node, path, ["a", "b"], 2)
+    a = bind(tr, node, path, ["a", "b", "axisa", "axisb", "axisc", "axis"], 2)
+    if "axis" in a:   # NumPy: axis= overrides the three
+        a["axisa"] = a["axisb"] = a["axisc"] = a["axis"]
     x, y = _arr(tr, a["a"], node, path), _arr(tr, a["b"], node, path)
+    x, y = _to_last(tr, x, a.get("axisa"), node), _to_last(tr, y, a.get("axisb"), node)
+    out = _cross_last(tr, x, y)
+    if out.type.ndim > 1 and "axisc" in a:
+        c = _norm_axis(tr, _const_int(tr, a["axisc"], node, "axisc of np.cross"), out.type.ndim, node)
+        order = list(range(out.type.ndim - 1))
+        order.insert(c, out.type.ndim - 1)
+        out = permute(tr, out, order)
+    return out
+
+
+def _cross_last(tr, x, y):
     b = tr.b
 
     def parts(v):
@@ -832,7 +921,8 @@ def _stack_numbers(tr, comps):
 FUNCTIONS = {
     np.cumsum: _scan("cumsum"), np.cumprod: _scan("cumprod"), np.diff: _diff, np.sort: _sort,
     np.argsort: _argsort, np.argmax: _arg_extreme("argmax"), np.argmin: _arg_extreme("argmin"),
-    np.transpose: _transpose, np.swapaxes: _swapaxes, np.moveaxis: _moveaxis, np.squeeze: _squeeze,
+    np.transpose: _transpose, np.swapaxes: _swapaxes, np.moveaxis: _moveaxis, np.rollaxis: _rollaxis,
+    np.squeeze: _squeeze,
     np.expand_dims: _expand_dims, np.flip: _flip, np.fliplr: _flip_fixed(1), np.flipud: _flip_fixed(0),
     np.repeat: _repeat, np.tile: _tile, np.roll: _roll, np.pad: _pad, np.vstack: _vstack, np.hstack: _hstack,
     np.column_stack: _column_stack, np.atleast_1d: _atleast(1), np.atleast_2d: _atleast(2),
@@ -844,7 +934,7 @@ FUNCTIONS = {
     np.linalg.slogdet: _slogdet, np.linalg.cholesky: _linalg("cholesky"), np.linalg.eigh: _eigh,
     np.linalg.eigvalsh: _eigvalsh, np.real: _real_part("real"), np.imag: _real_part("imag"),
     np.conjugate: _real_part("conj"), np.angle: _real_part("angle"),
-    np.real_if_close: _real_part("real_if_close"), np.nan_to_num: _nan_to_num,
+    np.real_if_close: _real_part("real_if_close"), np.nan_to_num: _nan_to_num, np.gradient: _gradient,
     np.einsum: _einsum, np.tensordot: _tensordot, np.matmul: _matmul_call(False), np.dot: _matmul_call(True),
     np.inner: _inner, np.kron: _kron, np.cross: _cross,
 }

@@ -16,7 +16,6 @@ SUGGESTIONS = {
     "row_stack": "np.vstack((a, b)) is the same", "tri": "np.tril(np.ones((n, m)))",
     "r_": "np.concatenate((a, b)) (np.arange(i, j) for a range)", "c_": "np.column_stack((a, b))",
     "ptp": "np.max(x) - np.min(x)", "iscomplexobj": "adjit's arrays are real float64",
-    "gradient": "differences of slices: (x[2:] - x[:-2]) / 2, with the one-sided ends",
     "partition": "np.sort(x)", "msort": "np.sort(x, axis=0)",
     "dstack": "np.stack or np.concatenate with axis=2",
     "cumulative_sum": "np.cumsum", "cumulative_prod": "np.cumprod", "broadcast_to": "arithmetic broadcasts: "

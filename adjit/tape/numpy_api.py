@@ -230,7 +230,7 @@ for _name in _VALUE_ONLY:
     _register(_name, _values_only(_name))
 
 _STRUCTURAL = {
-    'reshape': (0,), 'ravel': (0,), 'transpose': (0,), 'swapaxes': (0,), 'moveaxis': (0,),
+    'reshape': (0,), 'ravel': (0,), 'transpose': (0,), 'swapaxes': (0,), 'moveaxis': (0,), 'rollaxis': (0,),
     'expand_dims': (0,), 'squeeze': (0,), 'flip': (0,), 'fliplr': (0,), 'flipud': (0,),
     'rot90': (0,), 'roll': (0,), 'repeat': (0,), 'tile': (0,), 'broadcast_to': (0,),
     'diag': (0,), 'diagonal': (0,), 'triu': (0,), 'tril': (0,), 'take': (0,),

@@ -116,12 +116,17 @@ def kron(a, b):
     return r.reshape(tuple(p * q for p, q in zip(sa, sb)))
 
 
-def cross(a, b):
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
     av, ai = _v(a)
     bv, bi = _v(b)
-    y = np.cross(av, bv)
-    return emit(y, [(ai, lambda G: arrays.unbroadcast(np.cross(bv, G), av.shape)),
-                    (bi, lambda G: arrays.unbroadcast(np.cross(G, av), bv.shape))])
+    am, bm = np.moveaxis(av, axisa, -1), np.moveaxis(bv, axisb, -1)
+    y = np.cross(am, bm)
+    back = (lambda G: np.moveaxis(np.asarray(G), axisc, -1)) if np.ndim(y) > 1 else np.asarray
+    return emit(np.moveaxis(y, -1, axisc) if np.ndim(y) > 1 else y,
+                [(ai, lambda G: np.moveaxis(arrays.unbroadcast(np.cross(bm, back(G)), am.shape), -1, axisa)),
+                 (bi, lambda G: np.moveaxis(arrays.unbroadcast(np.cross(back(G), am), bm.shape), -1, axisb))])
 
 
 def solve(a, b):
@@ -218,6 +223,23 @@ def running(name):
     return accumulate
 
 
+def gradient(f, *varargs, axis=None, edge_order=1):
+    if varargs or edge_order != 1:
+        raise arrays.AdjitError('adjit.tape: np.gradient with spacing or edge_order=2 is not supported')
+    n = np.ndim(arrays.values(f))
+    axes = range(n) if axis is None else [a % n for a in np.atleast_1d(axis)]
+    sub, mul = arrays.UFUNC_IMPL['subtract'], arrays.UFUNC_IMPL['multiply']
+    cat = arrays.FUNC_BY_NAME['concatenate']
+
+    def along(a):
+        def s(lo, hi):
+            return f[tuple(slice(lo, hi) if d == a else slice(None) for d in range(n))]
+        return cat([sub(s(1, 2), s(0, 1)), mul(sub(s(2, None), s(None, -2)), 0.5), sub(s(-1, None), s(-2, -1))],
+                   axis=a)
+    out = [along(a) for a in axes]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 # the complex-number functions on real values: identities and constants
 def real(val):
     return val
@@ -247,7 +269,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 FUNCTIONS = {'cumprod': cumprod, 'real': real, 'conjugate': conjugate, 'conj': conjugate, 'imag': imag,
-             'angle': angle, 'real_if_close': real_if_close, 'nan_to_num': nan_to_num, 'diff': diff, 'pad': pad, 'einsum': einsum, 'tensordot': tensordot,
+             'angle': angle, 'real_if_close': real_if_close, 'nan_to_num': nan_to_num, 'gradient': gradient, 'diff': diff, 'pad': pad, 'einsum': einsum, 'tensordot': tensordot,
              'kron': kron, 'cross': cross}
 LINALG = {'solve': solve, 'inv': inv, 'det': det, 'slogdet': slogdet, 'cholesky': cholesky, 'eigh': eigh,
           'eigvalsh': eigvalsh}
