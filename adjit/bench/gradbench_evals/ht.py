@@ -95,7 +95,9 @@ def pose_angles(theta, bones):
 
 def skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions, weights,
                      mirrored, ids):
-    """The (len(ids), 3) posed vertices ids[0], ids[1], ..."""
+    """The (len(ids), 3) vertices ids[0], ids[1], ... posed by the bones, before the
+    global rotation and translation (the residuals apply those: no second (len(ids), 3)
+    array, nor its tangents, is filled)."""
     bones = parents.shape[0]
     angles = pose_angles(theta, bones)
     absolutes = np.zeros((bones, 4, 4))
@@ -123,13 +125,7 @@ def skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, bas
                     skinned[slot, r] += weight * moved
     if mirrored:
         skinned[:, 0] = -skinned[:, 0]
-    rotation = angle_axis_rotation(theta[0], theta[1], theta[2])
-    out = np.empty((nv, 3))
-    for v in range(nv):
-        for r in range(3):
-            out[v, r] = (rotation[r, 0] * skinned[v, 0] + rotation[r, 1] * skinned[v, 1]
-                         + rotation[r, 2] * skinned[v, 2] + theta[3 + r])
-    return out
+    return skinned
 
 
 def used_vertices(vertices, nv):
@@ -152,10 +148,14 @@ def ht_simple(theta, correspondences, points, parents, base_relatives, inverse_b
     ids, row = used_vertices(correspondences, base_positions.shape[0])
     vertices = skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions,
                                 weights, mirrored, ids)
+    rotation = angle_axis_rotation(theta[0], theta[1], theta[2])
     err = np.empty(3 * n)
     for i in range(n):
+        v = row[correspondences[i]]
         for j in range(3):
-            err[3 * i + j] = points[i, j] - vertices[row[correspondences[i]], j]
+            hand = (rotation[j, 0] * vertices[v, 0] + rotation[j, 1] * vertices[v, 1]
+                    + rotation[j, 2] * vertices[v, 2] + theta[3 + j])
+            err[3 * i + j] = points[i, j] - hand
     return err
 
 
@@ -170,14 +170,22 @@ def ht_complicated(theta, s0, s1, us, correspondences, points, triangles, parent
     ids, row = used_vertices(corners, base_positions.shape[0])
     vertices = skinned_vertices(theta, parents, base_relatives, inverse_base_absolutes, base_positions,
                                 weights, mirrored, ids)
+    rotation = angle_axis_rotation(theta[0], theta[1], theta[2])
     err = np.empty(3 * n)
     for i in range(n):
         t = correspondences[i]
         u0 = us[i, 0] + s0
         u1 = us[i, 1] + s1
+        a = row[triangles[t, 0]]
+        b = row[triangles[t, 1]]
+        c = row[triangles[t, 2]]
+        # the point of the triangle, then the global transform (affine: the same point as
+        # the combination of the three transformed corners, as u0 + u1 + u2 = 1)
+        p0 = u0 * vertices[a, 0] + u1 * vertices[b, 0] + (1.0 - u0 - u1) * vertices[c, 0]
+        p1 = u0 * vertices[a, 1] + u1 * vertices[b, 1] + (1.0 - u0 - u1) * vertices[c, 1]
+        p2 = u0 * vertices[a, 2] + u1 * vertices[b, 2] + (1.0 - u0 - u1) * vertices[c, 2]
         for j in range(3):
-            hand = (u0 * vertices[row[triangles[t, 0]], j] + u1 * vertices[row[triangles[t, 1]], j]
-                    + (1.0 - u0 - u1) * vertices[row[triangles[t, 2]], j])
+            hand = rotation[j, 0] * p0 + rotation[j, 1] * p1 + rotation[j, 2] * p2 + theta[3 + j]
             err[3 * i + j] = points[i, j] - hand
     return err
 
