@@ -82,7 +82,15 @@ def differences(a, b):
         + np.sum(np.rollaxis(a[None] * b, 2, 1)[0] ** 2)
 
 
+def diagonals(a, b):
+    t = a[:, :, None] * b[None, :, :]
+    return np.sum(np.trace(t) ** 2) + np.sum(np.trace(t, 1, axis1=1, axis2=2) * 3.0) \
+        + np.sum(np.diagonal(t, -1, 2, 0) ** 3) + np.trace(a) + np.trace(a, axis1=1, axis2=0, offset=1) \
+        + np.sum(t.diagonal(0, 0, 2) ** 2)
+
+
 CASES = {
+    "diagonals": (diagonals, [((3, 3), (3, 3))], (0, 1)),
     "differences": (differences, [((3, 3), (3, 3))], (0, 1)),
     "norms": (norms, [((2, 3), (2, 3))], (0, 1)),
     "real_arrays": (real_arrays, [((2, 3), (2, 3))], (0, 1)),
@@ -107,7 +115,8 @@ def values(x, v):
             np.maximum.accumulate(np.array([1.0, np.nan, 3.0])), np.add.accumulate(x), np.linalg.norm(x, axis=0),
             np.linalg.norm(x, 1), np.linalg.norm(v, 0), np.linalg.norm(x, np.inf, axis=1, keepdims=True),
             np.nan_to_num(np.array([np.nan, np.inf, -np.inf, 1.0])), np.angle(v), np.imag(x), x[[0, 2]],
-            np.kron(v[:2], x), np.inner(x, 2.0))
+            np.kron(v[:2], x), np.inner(x, 2.0), np.trace(x[:, :, None] * x[:, None, :3]), np.diagonal(x[None], 1, 1, 2),
+            np.gradient(x), np.gradient(v), np.rollaxis(x[None], 2), np.cross(x[:, :3], x[::-1, 1:], axisc=0))
 
 
 def test_jit_matches_numpy():

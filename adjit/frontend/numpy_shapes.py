@@ -612,13 +612,35 @@ def diagonal(tr, x, k):
     return b.emit("take", [b.emit("ravel", [x]), idx], {"axis": 0})
 
 
+def diagonal_axes(tr, x, k, a1, a2, node):
+    """NumPy's diagonal of an N-d array over axes a1, a2: those two moved last and flattened,
+    the diagonal gathered there (the last axis of the result, as NumPy's)."""
+    n = x.type.ndim
+    a1, a2 = _norm_axis(tr, a1, n, node), _norm_axis(tr, a2, n, node)
+    if a1 == a2:
+        raise tr.error(AdjitTypeError, node, "axis1 and axis2 cannot be the same")
+    if n == 2:
+        return diagonal(tr, x if (a1, a2) == (0, 1) else permute(tr, x, (1, 0)), k)
+    b = tr.b
+    rest = [d for d in range(n) if d not in (a1, a2)]
+    moved = permute(tr, x, rest + [a1, a2])
+    rows, cols = _shape(tr, x, a1), _shape(tr, x, a2)
+    flat = b.emit("reshape", [moved] + [_shape(tr, x, d) for d in rest] + [b.emit("mul", [rows, cols])])
+    return b.emit("take", [flat, b.emit("diag_index", [rows, cols, k])], {"axis": n - 2})
+
+
 def _diagonal(tr, node, path, x=None):
-    a = bind(tr, node, path, ["a", "offset"] if x is None else ["offset"], 1 if x is None else 0)
-    x = _matrix(tr, a["a"], node, path) if x is None else x
-    if x.type.ndim != 2:
-        raise tr.error(UnsupportedSyntaxError, node, f"{path}() is supported for 2-d arrays")
+    a = bind(tr, node, path, (["a"] if x is None else []) + ["offset", "axis1", "axis2"], 1 if x is None else 0)
+    x = _arr(tr, a["a"], node, path) if x is None else x
+    if x.type.ndim < 2:
+        raise tr.error(AdjitTypeError, node, "diag requires an array of at least two dimensions")
     k = tr.b.const(0) if "offset" not in a else _scalar_int(tr, a["offset"], node, "offset")
-    return diagonal(tr, x, k)
+    return diagonal_axes(tr, x, k, *_two_axes(tr, a, node), node)
+
+
+def _two_axes(tr, a, node):
+    return (_const_int(tr, a["axis1"], node, "axis1") if "axis1" in a else 0,
+            _const_int(tr, a["axis2"], node, "axis2") if "axis2" in a else 1)
 
 
 def _diag(tr, node, path, x=None):
@@ -639,12 +661,17 @@ def _diag(tr, node, path, x=None):
 
 
 def _trace(tr, node, path, x=None):
-    a = bind(tr, node, path, ["a", "offset"])
-    if "offset" not in a:
-        return None
-    x = _matrix(tr, a["a"], node, path)
-    d = diagonal(tr, x, _scalar_int(tr, a["offset"], node, "offset"))
-    return tr.b.emit("sum", [d], {"axis": None})
+    """np.trace(a, offset=, axis1=, axis2=): the sum of diagonal_axes (of a 2-d array without
+    offset, the `trace` primitive)."""
+    a = bind(tr, node, path, ["a", "offset", "axis1", "axis2"])
+    x = _arr(tr, a["a"], node, path)
+    if set(a) == {"a"} and x.type.ndim == 2:
+        return tr.b.emit("trace", [x])
+    if x.type.ndim < 2:
+        raise tr.error(AdjitTypeError, node, "diag requires an array of at least two dimensions")
+    k = tr.b.const(0) if "offset" not in a else _scalar_int(tr, a["offset"], node, "offset")
+    d = diagonal_axes(tr, x, k, *_two_axes(tr, a, node), node)
+    return tr.b.emit("sum", [d], {"axis": None if d.type.ndim == 1 else d.type.ndim - 1})
 
 
 def _linalg(prim, nargs=1):

@@ -276,6 +276,9 @@ class TapeArray:
     def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
         return std(self, axis, dtype, out, ddof, keepdims)
 
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return structural(np.diagonal)(self, offset, axis1, axis2)
+
     def dot(self, b):
         return dot(self, b)
 
