@@ -403,15 +403,20 @@ class JacFwd(_Transformation):
     def _build_ir(self, key):
         types, wrt = key[:-1], key[-1]
         ir, shape = base_ir(self.inner, types)
+        # With respect to numbers only, the few directions are one jvp each, whose tangents are
+        # numbers: no k-buffers to allocate per call (what counts for small functions called in
+        # loops: grad(grad(f)) of a float, a force's Jacobian in a simulation step).
+        batched = BATCHED and any(is_array(types[k]) for k in wrt)
         fns = []
         for out_index in self._outputs(key, shape, ir):
             try:
-                if not BATCHED:
-                    raise Unbatchable("off")
+                if not batched:
+                    raise Unbatchable()
                 fns.append(batched_jacobian_ir(ir, out_index, list(wrt)))
-            except Unbatchable as e:  # an op with no batched form: one sweep per direction
-                logger.debug("%s: `%s` has no batched forward rule; one sweep per direction",
-                             self._generated_name(), e)
+            except Unbatchable as e:  # (or an op with no batched form): one sweep per direction
+                if e.args:
+                    logger.debug("%s: `%s` has no batched forward rule; one sweep per direction",
+                                 self._generated_name(), e.args[0])
                 fns.append(jacobian_ir(forward(ir, wrt), len(types), out_index, list(wrt)))
         out = dce(simplify(_joined(fns, len(ir.body.yields))))
         verify(out)
