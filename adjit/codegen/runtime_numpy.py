@@ -393,42 +393,9 @@ def _phi(x):
 
 
 @_jit
-def cholesky_adjoint(g, lo):
-    """The adjoint of L = cholesky(A) for NumPy's cholesky, which reads A's lower triangle
-    only: S = L^-T phi(L^T G) L^-1; dA = tril(S + S^T) with the diagonal S_ii (upper: 0)."""
-    lo = np.ascontiguousarray(lo)
-    linv = np.linalg.inv(lo)
-    s = linv.T @ _phi(lo.T @ np.ascontiguousarray(g)) @ linv
-    out = np.tril(s + s.T)
-    for i in range(out.shape[0]):
-        out[i, i] = s[i, i]
-    return out
-
-
-@_jit
-def cholesky_jvp(t, lo):
-    """dL = L phi(L^-1 dA_s L^-T), dA_s the symmetric matrix of dA's lower triangle."""
-    lo = np.ascontiguousarray(lo)
-    low = np.tril(np.ascontiguousarray(t))
-    ts = low + np.tril(low, -1).T
-    linv = np.linalg.inv(lo)
-    return lo @ _phi(linv @ ts @ linv.T)
-
-
-@_jit
-def eigh_w(a):
-    return np.linalg.eigh(np.ascontiguousarray(a))[0]
-
-
-@_jit
-def eigh_v(a):
-    return np.linalg.eigh(np.ascontiguousarray(a))[1]
-
-
-@_jit
 def _lower_of_symmetric(h):
     """The adjoint of a matrix read through its lower triangle as S = L + L^T - diag(L)
-    (NumPy's eigh, UPLO='L'): <H, dS> = <tril(H + H^T) with diagonal H_ii, dL>."""
+    (NumPy's cholesky and eigh): <H, dS> = <tril(H + H^T) with diagonal H_ii, dL>."""
     out = np.tril(h + h.T)
     for i in range(out.shape[0]):
         out[i, i] = h[i, i]
@@ -439,6 +406,33 @@ def _lower_of_symmetric(h):
 def _symmetric_of_lower(t):
     low = np.tril(np.ascontiguousarray(t))
     return low + np.tril(low, -1).T
+
+
+@_jit
+def cholesky_adjoint(g, lo):
+    """The adjoint of L = cholesky(A) for NumPy's cholesky, which reads A's lower triangle
+    only: S = L^-T phi(L^T G) L^-1; dA = tril(S + S^T) with the diagonal S_ii (upper: 0)."""
+    lo = np.ascontiguousarray(lo)
+    linv = np.linalg.inv(lo)
+    return _lower_of_symmetric(linv.T @ _phi(lo.T @ np.ascontiguousarray(g)) @ linv)
+
+
+@_jit
+def cholesky_jvp(t, lo):
+    """dL = L phi(L^-1 dA_s L^-T), dA_s the symmetric matrix of dA's lower triangle."""
+    lo = np.ascontiguousarray(lo)
+    linv = np.linalg.inv(lo)
+    return lo @ _phi(linv @ _symmetric_of_lower(t) @ linv.T)
+
+
+@_jit
+def eigh_w(a):
+    return np.linalg.eigh(np.ascontiguousarray(a))[0]
+
+
+@_jit
+def eigh_v(a):
+    return np.linalg.eigh(np.ascontiguousarray(a))[1]
 
 
 @_jit

@@ -157,6 +157,13 @@ def slogdet(a):
     return float(s), emit(ld, [(ai, lambda G: float(G) * np.linalg.inv(av).T)])
 
 
+def _through_lower(h):
+    # eigh reads A's lower triangle: A_ij (i > j) enters S at ij and ji, A_ii once, A_ij (i < j) not at all
+    out = np.tril(h + h.T)
+    out[np.diag_indices_from(out)] = np.diag(h)
+    return out
+
+
 def cholesky(a):
     av, ai = _v(a)
     lo = np.linalg.cholesky(av)
@@ -165,18 +172,8 @@ def cholesky(a):
         phi = np.tril(lo.T @ np.asarray(G))
         phi[np.diag_indices_from(phi)] *= 0.5
         li = np.linalg.inv(lo)
-        s = li.T @ phi @ li
-        out = np.tril(s + s.T)
-        out[np.diag_indices_from(out)] = np.diag(s)
-        return out
+        return _through_lower(li.T @ phi @ li)
     return emit(lo, [(ai, vjp)])
-
-
-def _through_lower(h):
-    # eigh reads A's lower triangle: A_ij (i > j) enters S at ij and ji, A_ii once, A_ij (i < j) not at all
-    out = np.tril(h + h.T)
-    out[np.diag_indices_from(out)] = np.diag(h)
-    return out
 
 
 def eigh(a, UPLO='L'):
