@@ -445,25 +445,27 @@ class JacFwd(_Transformation):
         names, _, types = self._types(args, {})
         return types + (self._wrt(names, types),)
 
-    def _key(self, names, types):
-        """The specialisation key of argument `types` (the argnums checked once per types:
-        the check costs about as much as the call of a small compiled Hessian)."""
-        key = self._keys.get(types)
-        if key is None:
-            key = self._keys[types] = types + (self._wrt(names, types),)
-        return key
+    def _bound(self, names, types):
+        """(specialisation, number of differentiated arguments, number of outputs, whether
+        the function returns a tuple) for argument `types`: looked up once per types, since
+        checking argnums and hashing the key again cost as much as a small Hessian's call."""
+        call = self._keys.get(types)
+        if call is None:
+            key = types + (self._wrt(names, types),)
+            spec = self._specialise(key)
+            call = self._keys[types] = (spec, len(key[-1]), self.shapes[key], key in self.tuple_outputs)
+        self.last = call[0]
+        return call
 
     @user_facing
     def __call__(self, *args):
         names, values, types = self._types(args, {})
-        key = self._key(names, types)
-        wrt = key[-1]
-        spec = self._specialise(key)
+        spec, n_wrt, n_out, returns_tuple = self._bound(names, types)
         out = self._run(spec, values)
-        jacs = [_number(j) for j in out[self.shapes[key]:]]
-        per_output = [jacs[i:i + len(wrt)] for i in range(0, len(jacs), len(wrt))]
+        jacs = [_number(j) for j in out[n_out:]]
+        per_output = [jacs[i:i + n_wrt] for i in range(0, len(jacs), n_wrt)]
         per_output = [tuple(js) if isinstance(self.argnums, tuple) else js[0] for js in per_output]
-        return tuple(per_output) if key in self.tuple_outputs else per_output[0]
+        return tuple(per_output) if returns_tuple else per_output[0]
 
 
 def _joined(fns, n_out):
@@ -630,10 +632,8 @@ class GradOfGradient(JacFwd):
     @user_facing
     def __call__(self, *args):
         names, values, types = self._types(args, {})
-        key = self._key(names, types)
-        spec = self._specialise(key)
+        spec, _, n, _ = self._bound(names, types)
         out = self._run(spec, values)
-        n = self.shapes[key]
         value, grads = _number(out[1]), [_number(j) for j in out[n:]]
         grad = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
         return (value, grad) if self.with_value else grad
