@@ -272,7 +272,7 @@ def test_scratch_arrays_let_a_loop_reverse_each_iteration_in_place():
     # tapes are reserved once, before it: no tape is as long as the data
     assert src.count("range(n)") == 1 and "-1, -1)" in src
     assert "tape_reserve" not in src.split("for i in range(n):")[1]
-    assert "tape_reserve(tape_m" in src  # (the running max is still taped, per point)
+    assert "tape_m" not in src and "if lp[k" in src  # the running max: routed by a comparison, not taped
     # exp(-log_sigmas[k, j]) is computed once per (k, j) before the point loop, not per point
     assert src.count("math.exp(-log_sigmas[") == 1 and "exp_table[k" in src.split("range(n)")[1]
     _check(gmm_scratch, args, (1, 2, 3), rtol=1e-12)
@@ -356,3 +356,38 @@ def test_loop_invariant_expensive_work_is_computed_once():
     for k in (0, 1):
         g = adjit.grad(invariant_and_not, argnums=k)(*args)
         np.testing.assert_allclose(g, _central(invariant_and_not, list(args), k), rtol=1e-6, atol=1e-8)
+
+
+def running_max_then_min(x, w):
+    m = x[0]
+    for k in range(1, x.shape[0]):
+        if x[k] > m:
+            m = x[k]
+    lo = x[2] * w
+    for k in range(x.shape[0]):
+        if x[k] * w < lo:
+            lo = x[k] * w  # (not a load: the general path)
+    lo2 = x[1]
+    for k in range(x.shape[0] - 1, -1, -1):
+        if x[k] < lo2:
+            lo2 = x[k]
+    return m * w + lo + 3.0 * lo2
+
+
+def test_a_running_max_is_routed_by_a_comparison():
+    f = running_max_then_min
+    src = _source(f, (np.array([0.3, 1.2, -0.4, 0.9]), 0.5), (0, 1))
+    assert "tape_m" not in src and "tape_lo2" not in src and "tape_lo" in src  # (x[k] * w is not a load: taped)
+    # ties (the first maximal element took the max and keeps it), the initial value kept,
+    # the initial value tied later, nan at the start or inside (tape: the branches as taken)
+    for x in ([0.3, 1.2, -0.4, 1.2], [2.0, 1.2, -0.4, 2.0], [-1.0, -1.0, -1.0, -1.0], [0.5, 0.1, 0.7, 0.2],
+              [math.nan, 0.1, 0.7, 0.2], [0.1, math.nan, 0.7, 0.7], [0.9, 0.1, -0.7, -0.7]):
+        x = np.array(x)
+        for w in (0.5, -1.5):
+            value, grads = adjit.value_and_grad(f, argnums=(0, 1))(x, w)
+            tvalue, tgrads = _tape(f, (x, w), (0, 1))
+            np.testing.assert_equal(value, tvalue)
+            for g, t in zip(grads, tgrads):
+                np.testing.assert_allclose(g, t, rtol=1e-14, atol=0)
+    x = np.array([0.3, 1.2, -0.4, 0.9])  # away from ties: against differences
+    np.testing.assert_allclose(adjit.grad(f)(x, 0.5), _central(f, [x, 0.5], 0), rtol=1e-6, atol=1e-8)

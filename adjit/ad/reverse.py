@@ -931,6 +931,9 @@ class ReverseMode:
             inits = op.args
         slots = [(p, y, r, init) for p, y, r, init in zip(carried, body.yields, op.results, inits)
                  if p in self.active and p not in self.shared]
+        if self._running_max(op) is not None:
+            self._reverse_running_max(op)
+            return
         if self.mode == "dry" and op not in self.fused and self._accumulation_loop(op):
             consts = {}
             for k, (p, y, r, init) in enumerate(zip(carried, body.yields, op.results, inits)):
@@ -1005,6 +1008,70 @@ class ReverseMode:
         for j in sigma:
             b.vars.pop(key + (j,))
 
+
+    # ---- running max/min: routed by a comparison, nothing taped --------------------------------------
+    def _running_max(self, op):
+        """For ``m = init; for k in range(...): if x_k > m: m = x_k`` (or ``<``: a running min),
+        with x_k a load the reverse sweep can redo, the load op of x_k; else None."""
+        if op.prim != "for" or len(op.results) != 1 or op.results[0] not in self.active:
+            return None
+        body = op.blocks[0]
+        p, y = body.params[1], body.yields[0]
+        ops = {o.results[0]: o for o in body.ops if len(o.results) == 1}
+        sel, cond = ops.get(y), None
+        if sel is None or sel.prim != "if" or p.type != F64:
+            return None
+        cond = ops.get(sel.args[0])
+        if cond is None or cond.prim not in ("gt", "lt") or cond.args[1] is not p:
+            return None
+        x, then, orelse = cond.args[0], sel.blocks[0], sel.blocks[1]
+        load = ops.get(x)
+        if load is None or load.prim != "load" or orelse.ops or orelse.yields[0] is not p:
+            return None
+        taken = then.yields[0]
+        if taken is not x and not (len(then.ops) == 1 and then.ops[0].results[0] is taken and
+                                   then.ops[0].prim == "load" and then.ops[0].args == load.args):
+            return None
+        if len(then.ops) > 1 or set(body.ops) != {load, cond, sel} or \
+                not self._recomputable(x) or not all(self._cheap(a) for a in load.args):
+            return None
+        return load
+
+    def _reverse_running_max(self, op):
+        """The adjoint of a running max goes to the element that set it last: the first element
+        equal to the result (a later equal one does not replace it, an earlier one is smaller),
+        or to the initial value when nothing replaced it (the result equals it, or is a nan it
+        started as).  A forward scan with the comparison redone replaces the replay of the loop
+        backwards over a tape of the running values."""
+        b, body = self.b, op.blocks[0]
+        g = self.adj(op.results[0])
+        if g is None:
+            return
+        load, init = self._running_max(op), op.args[3]
+        final, first = self.primal(op.results[0]), self.primal(init)
+        kept = b.emit("or_", [b.emit("eq", [first, final]), b.emit("ne", [final, final])])
+
+        def to_init():
+            self.accumulate(init, g)
+
+        def scan():
+            key = ("dc", body.params[1].id)
+            b.set(key, g)
+
+            def run(k):
+                self.frames.append({body.params[0]: k})
+                x = self.primal(load.results[0])
+
+                def hit():
+                    self.b.vars[("d", load.results[0].id)] = b.vars[key]
+                    self._reverse_primitive(load)
+                    b.vars.pop(("d", load.results[0].id), None)
+                    b.set(key, b.const(0.0))
+                b.if_(b.emit("eq", [x, final]), hit)
+                self.frames.pop()
+            b.for_(*(self.primal(a) for a in op.args[:3]), run, iv_hint="k")
+            b.vars.pop(key)
+        b.if_(kept, to_init, scan)
 
     # ---- checkpointed loops: each iteration recomputed in the reverse sweep ----------------------------
     def _checkpoint_memory(self, op):
