@@ -86,7 +86,7 @@ def diagonals(a, b):
     t = a[:, :, None] * b[None, :, :]
     return np.sum(np.trace(t) ** 2) + np.sum(np.trace(t, 1, axis1=1, axis2=2) * 3.0) \
         + np.sum(np.diagonal(t, -1, 2, 0) ** 3) + np.trace(a) + np.trace(a, axis1=1, axis2=0, offset=1) \
-        + np.sum(t.diagonal(0, 0, 2) ** 2)
+        + np.sum(t.diagonal(0, 0, 2) ** 2) + np.sum(np.tril(t, -1) ** 2) + np.sum(np.triu(t) * t)
 
 
 CASES = {

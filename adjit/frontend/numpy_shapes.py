@@ -600,7 +600,10 @@ def _matrix(tr, e, node, path):
 def _tri(prim):
     def handler(tr, node, path, x=None):
         a = bind(tr, node, path, ["m", "k"])
-        x = _matrix(tr, a["m"], node, path)
+        x = _arr(tr, a["m"], node, path)
+        if x.type.ndim < 2:   # (NumPy makes a matrix of a 1-d array: not supported)
+            raise tr.error(UnsupportedSyntaxError, node, f"{path}() is supported for arrays of 2 or more dimensions "
+                           "(a stack of matrices: the last two axes)")
         k = 0 if "k" not in a else _const_int(tr, a["k"], node, "k")
         return tr.b.emit(prim, [x], {"k": k})
     return handler
