@@ -24,7 +24,8 @@ def shapes(x, y):
         + np.sum(np.append(x[0], x[1, 1]) ** 3) + np.sum(np.concatenate((x, y[0]), axis=None) ** 3) \
         + np.sum(np.atleast_1d(x[0, 0]) * 3.0) + np.sum(np.atleast_2d(x[1, 2]) ** 2) \
         + np.sum(np.atleast_3d(x[0]) * W[0][None, :, None]) + np.sum(np.atleast_3d(y) ** 3) \
-        + np.sum(np.atleast_3d(x[1, 0]) * 2.0) + np.sum(np.atleast_2d(x) * y) + np.sum(np.split(x[0], 3)[1] ** 2)
+        + np.sum(np.atleast_3d(x[1, 0]) * 2.0) + np.sum(np.atleast_2d(x) * y) + np.sum(np.split(x[0], 3)[1] ** 2) \
+        + np.sum(np.append((x[0, 0], x[0, 1], y[1, 1]), x[1, 2]) ** 2) + np.sum(np.append([x[0], y[0]], [x[1]], axis=0) ** 3)
 
 
 def contractions(a, b):

@@ -96,6 +96,19 @@ def array(tr, node, path, copy=True):
     return from_numbers(tr, shape, leaves, dtype)
 
 
+def array_like(tr, e, node, path):
+    """An array_like argument as NumPy's functions take it: a number or an array as it is, a
+    tuple or list of them (written out, or a tuple value) as np.array makes it."""
+    nested = _leaves(tr, e, node)
+    if isinstance(nested, Value):
+        return nested
+    shape, leaves = _shape_of(tr, nested, node), _flat(nested)
+    if any(is_array(v.type) for v in leaves):
+        return _stacked(tr, nested, shape, {}, node, path)
+    types = {v.type for v in leaves}
+    return from_numbers(tr, shape, leaves, BOOL if types == {BOOL} else promote(*types) if leaves else F64)
+
+
 def from_numbers(tr, shape, leaves, dtype):
     """A new array of `shape` holding the numbers `leaves` (C order): stores, so it differentiates."""
     out = tr.b.emit("empty", [tr.b.const(n) for n in shape], {"dtype": dtype})

@@ -460,8 +460,9 @@ def _flat_parts(tr, values):
 
 
 def _append(tr, node, path, x=None):
+    from .numpy_build import array_like
     a = bind(tr, node, path, ["arr", "values", "axis"], 2)
-    arr, values = tr.value(a["arr"], "an array"), tr.value(a["values"], "an array or a number")
+    arr, values = array_like(tr, a["arr"], node, path), array_like(tr, a["values"], node, path)
     if "axis" not in a or is_none(tr, a["axis"]):
         return tr.b.emit("concatenate", _flat_parts(tr, [arr, values]), {"axis": 0})
     for v in (arr, values):
