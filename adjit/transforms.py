@@ -6,10 +6,12 @@ each transformation is IR -> IR, so they compose by construction:
 * ``adjit.jvp(f, primals, tangents)``: forward mode (`adjit.ad.forward`) of f's IR;
 * ``adjit.jvp(adjit.grad(f), ...)``: forward mode of the *gradient's* IR, which is a
   Hessian-vector product, with no new machinery;
-* ``adjit.jacfwd(f)``: a loop over the basis directions whose body is a copy of f's jvp
-  IR (`adjit.ir.inline`), compiled as one function; ``adjit.hessian(f)`` is
-  ``jacfwd(grad(f))``; ``adjit.grad(adjit.grad(f))`` is the Jacobian of the scalar inner
-  gradient, the same loop.
+* ``adjit.jacfwd(f)``: one forward sweep of f's IR carrying every basis direction at once
+  (`adjit.ad.batched`); with respect to numbers only, or for an op with no batched form, a
+  loop over the directions whose body is a copy of f's jvp IR (`adjit.ir.inline`), compiled
+  as one function; ``adjit.hessian(f)`` is ``jacfwd(grad(f))``;
+  ``adjit.grad(adjit.grad(f))`` is the Jacobian of the scalar inner gradient;
+* ``adjit.jacrev(f)``: a loop over the output's elements around a copy of f's vjp IR.
 
 Every copy makes fresh values for its tangents, so nested derivatives cannot confuse their
 perturbations: d/dx [x * d/dy (x + y)] is 1.
