@@ -31,7 +31,7 @@ they read comes in between, and if no member reads memory that another member wr
 Those facts come from the memory model (`adjit.ir.alias`); several ``+=`` into the same
 array do commute, so the adjoint's ``d_x[:-1] += a; d_x[1:] += b`` share one loop.
 
-``ADJIT_FUSE=1`` switches the pass on (off by default until the fuzz campaigns have run on it).
+``ADJIT_FUSE=0`` switches the pass off (codegen then emits one NumPy expression per value).
 """
 import copy
 import os
@@ -45,7 +45,7 @@ from .dce import dce
 
 
 def enabled():
-    return os.environ.get("ADJIT_FUSE", "0") != "0"
+    return os.environ.get("ADJIT_FUSE", "1") != "0"
 
 
 def fuse(fn):
