@@ -61,8 +61,20 @@ def opt_level():
     return level.strip()
 
 
-with open(runtime.__file__, "rb") as _f:
-    _RUNTIME_HASH = hashlib.sha256(_f.read()).hexdigest()[:12]
+def _runtime_hash():
+    """A hash of every runtime helper source the generated code calls: Numba's disk cache
+    checks only the generated module's own file, so a changed helper (runtime.py or
+    runtime_numpy.py) must change the generated module's name."""
+    h = hashlib.sha256()
+    folder = os.path.dirname(runtime.__file__)
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("runtime") and name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
+    return h.hexdigest()[:12]
+
+
+_RUNTIME_HASH = _runtime_hash()
 
 
 def module_text(functions_source, origin):

@@ -5,6 +5,7 @@ itself be cached on disk.
 """
 
 import functools
+import hashlib
 
 import numba
 import numpy as np
@@ -114,9 +115,20 @@ def _reduced_shape(ndim, src="x"):
 
 
 def _compile(src, name):
-    ns = {"np": np}
+    """The function ``impl`` that `src` defines, named after `name` and its own source.
+
+    Numba names machine code by module, qualified name, argument types and a per-process
+    counter, and a generated function loaded from the disk cache carries its helpers'
+    code under those names.  Every helper here used to be ``impl`` of no module: a cached
+    function could then be linked against another helper that happened to get the same
+    counter in this process (``sum_axis`` answered by ``running_argmax``: wrong values).
+    A name that includes a hash of the source makes equal names mean equal code."""
+    ns = {"np": np, "__name__": __name__}
     exec(compile(src, f"<adjit runtime: {name}>", "exec"), ns)
-    return ns["impl"]
+    impl = ns["impl"]
+    digest = hashlib.sha256(src.encode()).hexdigest()[:16]
+    impl.__name__ = impl.__qualname__ = f"{name}_{digest}"
+    return impl
 
 
 def _reduction_impl(kind, ndim):
