@@ -117,7 +117,7 @@ def values(x, v):
             np.linalg.norm(x, 1), np.linalg.norm(v, 0), np.linalg.norm(x, np.inf, axis=1, keepdims=True),
             np.nan_to_num(np.array([np.nan, np.inf, -np.inf, 1.0])), np.angle(v), np.imag(x), x[[0, 2]],
             np.kron(v[:2], x), np.inner(x, 2.0), np.trace(x[:, :, None] * x[:, None, :3]), np.diagonal(x[None], 1, 1, 2),
-            np.gradient(x), np.gradient(v), np.rollaxis(x[None], 2), np.cross(x[:, :3], x[::-1, 1:], axisc=0))
+            np.gradient(x, axis=1), np.gradient(x)[0], np.gradient(v), np.rollaxis(x[None], 2), np.cross(x[:, :3], x[::-1, 1:], axisc=0))
 
 
 def test_jit_matches_numpy():
