@@ -906,7 +906,7 @@ def _to_last(tr, v, e, node):
 
 def _cross(tr, node, path, x=None):
     a = bind(tr, node, path, ["a", "b", "axisa", "axisb", "axisc", "axis"], 2)
-    if "axis" in a:   # NumPy: axis= overrides the three
+    if "axis" in a and not is_none(tr, a["axis"]):   # NumPy: axis= overrides the three
         a["axisa"] = a["axisb"] = a["axisc"] = a["axis"]
     x, y = _arr(tr, a["a"], node, path), _arr(tr, a["b"], node, path)
     x, y = _to_last(tr, x, a.get("axisa"), node), _to_last(tr, y, a.get("axisb"), node)
