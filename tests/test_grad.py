@@ -345,3 +345,41 @@ def test_show_prints_forward_and_backward():
     g = adjit.grad(loop_branch)
     text = adjit.show(g, np.array([1.0, -1.0]), 2)
     assert "def loop_branch_grad(x, n):" in text and "d_x" in text and "math.cos" in text
+
+
+def _early_returns_then_while(a):
+    n = a.shape[0]
+    if n == 1:
+        return a[0, 0]
+    if n == 2:
+        return a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    partial = np.ones(n)
+    k = 0
+    while True:
+        if k == n:
+            return partial[0]
+        partial[0] += a[k, 0] * partial[1] * a[k, k]
+        k += 1
+
+
+def test_jit_and_grad_of_one_function_in_either_order():
+    """The parsed tree is cached per function; each translation (jit, grad, value_and_grad)
+    used to rewrite its early returns in place, so the second one saw the rest of the body
+    twice and the tree came to contain itself (a RecursionError from inside adjit)."""
+    import types as pytypes
+    for first in ("jit", "grad"):
+        # a fresh function object per order: the parse cache is keyed by the function
+        f = pytypes.FunctionType(_early_returns_then_while.__code__, _early_returns_then_while.__globals__)
+        jitted, grad, vg = adjit.jit(f), adjit.grad(f), adjit.value_and_grad(f)
+        for n in (4, 2, 3):
+            a = RNG.normal(size=(n, n))
+            if first == "jit":
+                assert jitted(a) == pytest.approx(f(a), rel=1e-12)
+            g = grad(a)
+            if first == "grad":
+                assert jitted(a) == pytest.approx(f(a), rel=1e-12)
+            value, g2 = vg(a)
+            assert value == pytest.approx(f(a), rel=1e-12)
+            np.testing.assert_allclose(g, _finite_differences(f, [a.copy()], 0), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(g, adjit.tape.grad(f)(a.copy()), rtol=1e-10, atol=1e-12)
+            np.testing.assert_array_equal(g, g2)

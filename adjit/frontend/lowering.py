@@ -6,6 +6,7 @@
   ``return`` can leave a statement list, which is where it guards the rest with flags.
 """
 import ast
+import copy
 
 _EXITS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 
@@ -84,9 +85,12 @@ def tailify(stmts):
     """Rewrite ``if c: A (exits); B`` into ``if c: A else: B``, recursively."""
     out = []
     for k, s in enumerate(stmts):
-        for field in ("body", "orelse"):
-            if isinstance(s, (ast.If, ast.For, ast.While)):
-                setattr(s, field, tailify(getattr(s, field)))
+        if isinstance(s, (ast.If, ast.For, ast.While)):
+            # a copy: the parsed tree is cached per function and translated once per signature
+            # (jit and grad, each helper call); rewritten in place, a second pass would append
+            # the rest to branches that already hold it, and the tree would come to contain itself
+            s = copy.copy(s)
+            s.body, s.orelse = tailify(s.body), tailify(s.orelse)
         rest = stmts[k + 1:]
         if isinstance(s, ast.If) and rest:
             if always_exits(s.body) and not always_exits(s.orelse):
