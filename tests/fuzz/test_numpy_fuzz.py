@@ -209,3 +209,24 @@ def _norm_of_zeros(x):
 def test_hessian_through_the_norm_of_zeros():
     H = adjit.hessian(_norm_of_zeros)(np.array([0.5, 0.2, -0.3]))
     assert np.allclose(H, 2.0 * np.eye(3))
+
+
+def _flip_view_written_then_fused(x, A, s):
+    P8 = np.exp(-A * A)
+    W8 = np.flip(P8[0])
+    W8 += np.sin(x[3])
+    w9 = A.copy()
+    w9[:, 1] += np.sqrt(1.0 + (P8[:, 4:]).reshape(-1) * (P8[:, 4:]).reshape(-1))
+    return np.max(np.sin(P8)) + np.mean(np.sin(w9))
+
+
+@pytest.mark.xfail(strict=True, reason="adjit bug (fusion, on by default since 2b30d8e; right with ADJIT_FUSE=0): a "
+                   "write through np.flip(P[0]) is lost or misordered when P's column P[:, 4:] is read later in a "
+                   "fused nest: adjit.jit gives a wrong value (0.8963 for 0.9240); found by the array campaign, seed 900")
+def test_flip_view_written_then_fused():
+    x = np.array([-0.93227194, 1.23917193, 0.31931496, 0.69833314, -0.94997504])
+    A = np.array([[0.15860617, -1.03316603, -0.37960671, 0.81691547, -0.43661942],
+                  [1.19828349, -0.36417149, -1.47643005, 0.0912698, -0.80251694],
+                  [-0.21434855, 0.76306475, -1.23399752, -1.25829364, -0.83036092]])
+    want = _flip_view_written_then_fused(x.copy(), A.copy(), 0.5)
+    assert np.isclose(adjit.jit(_flip_view_written_then_fused)(x.copy(), A.copy(), 0.5), want, rtol=1e-12)
