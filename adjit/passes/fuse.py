@@ -36,7 +36,7 @@ array do commute, so the adjoint's ``d_x[:-1] += a; d_x[1:] += b`` share one loo
 import copy
 import os
 
-from ..ir.alias import MemoryModel
+from ..ir.alias import RESHAPES, MemoryModel
 from ..ir.builder import Builder
 from ..ir.core import Block, Op, Value, count_uses, replace_uses, walk_ops
 from ..ir.primitives import PRIMITIVES, makes_view, writes_memory
@@ -323,14 +323,20 @@ class _Fuser:
                 used.update(b.yields)
             if o.prim in ("for", "while", "if"):
                 continue
-            if not (o.prim == "shape" or makes_view(o.prim)):  # these read no element
-                reads |= self._roots(o.args)
+            if not (o.prim == "shape" or makes_view(o.prim)) or self._may_copy(o):
+                reads |= self._roots(o.args)  # a view or a shape reads no element; a copy does
             effect = PRIMITIVES[o.prim].effect if o.prim in PRIMITIVES else "write"
             if writes_memory(o.prim):
                 writes |= self._roots(o.args[:1])
             elif effect not in ("pure", "read"):
                 writes |= self._roots(o.args)
         return used, reads, writes
+
+    def _may_copy(self, op):
+        """A reshape of an array that may not be C-contiguous copies it (NumPy, and
+        ``np.ascontiguousarray`` in the generated code): it reads every element, so a group
+        writing that memory must run first (``np.flip(P[0]) += s`` then ``P[:, 4:].reshape(-1)``)."""
+        return op.prim in RESHAPES and not self.mm.certainly_contiguous(op.args[0])
 
     @staticmethod
     def _conflicts(group, reads, writes):
