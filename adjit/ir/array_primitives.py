@@ -173,11 +173,17 @@ _add("outer", _float_arrays, lambda ts, a: Array(F64, 2), "np.outer({0}, {1})",
 _add("trace", _float_arrays, lambda ts, a: F64, "np.trace({0})",
      vjp=lambda g, args, o, attrs: [g * F.eye_like(args[0])], jvp=_linear("trace"))
 _add("eye_like", _as_is, lambda ts, a: Array(F64, 2), "np.eye({0}.shape[0], {0}.shape[1])")
-# the 2-norm of a vector (Frobenius for a matrix); norm'(0) = 0
+# the 2-norm of a vector (Frobenius for a matrix); norm'(0) = 0.  The rules divide by the
+# norm where it is positive and by 1 elsewhere ("double where"): a select's forward rule
+# multiplies the branch it drops by 0, and 0 * (g / 0) would be nan in a Hessian.
+def _positive_or_one(o):
+    return F.select(F.gt(o, 0.0), o, 1.0)
+
+
 _add("norm", _float_arrays, lambda ts, a: F64, "_rt.norm2({0})",
-     vjp=lambda g, args, o, attrs: [F.select(F.gt(o, 0.0), g / o, 0.0) * args[0]],
+     vjp=lambda g, args, o, attrs: [F.select(F.gt(o, 0.0), g / _positive_or_one(o), 0.0) * args[0]],
      jvp=lambda ts, args, o, attrs: None if ts[0] is None else
-     F.select(F.gt(o, 0.0), F.sum(args[0] * ts[0], axis=None) / o, 0.0))
+     F.select(F.gt(o, 0.0), F.sum(args[0] * ts[0], axis=None) / _positive_or_one(o), 0.0))
 
 # ---- shapes -------------------------------------------------------------------------------------
 _reshape_back = lambda g, args, o, attrs: [F.reshape_like(g, args[0])] + [None] * (len(args) - 1)  # noqa: E731

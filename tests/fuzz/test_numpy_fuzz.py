@@ -202,10 +202,8 @@ def _norm_of_zeros(x):
     return np.linalg.norm(v) + np.sum(x * x)
 
 
-@pytest.mark.xfail(strict=True, reason="adjit bug: adjit.hessian (and jacfwd of grad) through np.linalg.norm of an "
-                   "identically zero vector gives nan in the rows of the inputs that reach it (0 * nan from the "
-                   "norm's zero-safe reverse rule, differentiated in forward mode); the gradient is right. Found by "
-                   "the Jacobian oracle, array campaign seed 605")
+# found by the Jacobian oracle, array campaign seed 605: 0 * (g / 0) = nan in forward mode over the
+# norm's zero-safe reverse rule (fixed: its rules divide by the norm where positive, by 1 elsewhere)
 def test_hessian_through_the_norm_of_zeros():
     H = adjit.hessian(_norm_of_zeros)(np.array([0.5, 0.2, -0.3]))
     assert np.allclose(H, 2.0 * np.eye(3))
