@@ -31,7 +31,9 @@ they read comes in between, and if no member reads memory that another member wr
 Those facts come from the memory model (`adjit.ir.alias`); several ``+=`` into the same
 array do commute, so the adjoint's ``d_x[:-1] += a; d_x[1:] += b`` share one loop.
 
-``ADJIT_FUSE=0`` switches the pass off (codegen then emits one NumPy expression per value).
+``ADJIT_FUSE=1`` switches the pass on.  It is OFF by default: the compiled array campaign (seed
+1541) found a program whose fused gradient is wrong when compiled (right when interpreted);
+see tests/test_fuse.py and the report of issue 15 before turning it on.
 """
 import copy
 import os
@@ -45,7 +47,7 @@ from .dce import dce
 
 
 def enabled():
-    return os.environ.get("ADJIT_FUSE", "1") != "0"
+    return os.environ.get("ADJIT_FUSE", "0") != "0"
 
 
 def fuse(fn):
