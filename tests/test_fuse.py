@@ -55,6 +55,18 @@ def heat(u0, c):
     return np.sum(u * u)
 
 
+def reshaped_adjoint_in_a_loop(x, A):
+    # the array campaign's seed 1541, reduced: the adjoint of the kron's reshape,
+    # np.ascontiguousarray(d_ct1).reshape(...), must run after d_ct1[::2] += ... (Numba may copy)
+    ct1 = np.kron(np.sin(np.clip(x[::-1], -0.5, 0.5)), np.tanh(np.fmax(A[2, 3:], 0.3)))
+    h2 = ct1[::2] * np.concatenate((ct1[:3], ct1[7:]))
+    for t in range(2):
+        h2 = 0.5 * h2 + 0.5 * np.clip(ct1[4:], -0.5, 1.0) / (1.0 + np.clip(ct1[4:], -0.5, 1.0) ** 2)
+        if np.sum(h2) > -0.5:
+            return np.sum(h2 * h2)
+    return np.sum(x * x)
+
+
 def softplus_mean(x, w):
     t = np.log(1.0 + np.exp(x * w)) - np.maximum(x, 0.0)
     return np.mean(t * t) + np.sum(np.where(x > 0.0, x, -x))
@@ -216,3 +228,9 @@ def test_maximum_propagates_nan(monkeypatch):
     f = adjit.jit(relu_twice)
     assert np.isnan(f(np.array([np.nan, 1.0]))) and f(np.array([-1.0, 2.0])) == 6.0
     assert "for " in f.source
+
+
+def test_write_before_a_reshape_that_may_copy(monkeypatch):
+    rng = np.random.default_rng(1541)
+    points = [(rng.uniform(0.2, 0.9, 4), rng.uniform(-1.5, 1.5, (3, 5))) for _ in range(2)]
+    _check(reshaped_adjoint_in_a_loop, points, argnums=(0, 1), monkeypatch=monkeypatch)

@@ -334,11 +334,15 @@ class _Fuser:
                 writes |= self._roots(o.args)
         return used, reads, writes
 
-    def _may_copy(self, op):
-        """A reshape of an array that may not be C-contiguous copies it (NumPy, and
-        ``np.ascontiguousarray`` in the generated code): it reads every element, so a group
-        writing that memory must run first (``np.flip(P[0]) += s`` then ``P[:, 4:].reshape(-1)``)."""
-        return op.prim in RESHAPES and not self.mm.certainly_contiguous(op.args[0])
+    @staticmethod
+    def _may_copy(op):
+        """A reshape may copy its operand: NumPy copies one that is not C-contiguous
+        (``np.flip(P[0]) += s`` then ``P[:, 4:].reshape(-1)``), and the generated
+        ``np.ascontiguousarray(a).reshape(...)`` may copy under Numba even when NumPy would
+        make a view (the array campaign's seed 1541: ``d[::2] += g`` moved after
+        ``np.ascontiguousarray(d).reshape(s)``).  It reads every element, so a group writing
+        that memory must run before it."""
+        return op.prim in RESHAPES
 
     @staticmethod
     def _conflicts(group, reads, writes):
